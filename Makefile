@@ -1,0 +1,38 @@
+# Every target bootstraps .venv on first use: a fresh machine needs only Python 3.11.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+OUT    ?= out
+STUDIES ?= studies/ms_exo studies/t2dm_exo
+
+.PHONY: sdtm test demo-data spec-text clean help
+
+help:
+	@echo "make sdtm       build SDTM (XPT + reports) for the demo studies into $(OUT)/"
+	@echo "make test       run the test suite"
+	@echo "make demo-data  regenerate the committed demo raw data from the simulator"
+	@echo "make spec-text  print every spec workbook as text (for review and diffs)"
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+sdtm: $(STAMP)
+	@for s in $(STUDIES); do $(BIN)/subgen sdtm --study $$s --out $(OUT) || exit $$?; done
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+demo-data: $(STAMP)
+	$(BIN)/python -m subgen.simulate --study ms_exo --out studies/ms_exo/raw
+	$(BIN)/python -m subgen.simulate --study t2dm_exo --out studies/t2dm_exo/raw
+
+spec-text: $(STAMP)
+	@for f in specs/*.xlsx; do $(BIN)/subgen spec-text $$f; done
+
+clean:
+	rm -rf $(OUT) .pytest_cache

@@ -1,0 +1,336 @@
+"""The mapping engine: runs the spec's Sources and Mappings to build each SDTM dataset.
+
+For each dataset, in an order that satisfies the algorithms' dependencies:
+
+1. each Source reads its raw form, keeps the rows meeting its Filter, and applies the record
+   algorithms mapped to it (rows of Source ``*`` apply to every source); sources are stacked;
+   a dataset with a sheet of its own in the spec (TA, TE, TV, TI, TS) starts from that sheet;
+2. dataset algorithms (``derive_*``) run in sheet order on the stacked records;
+3. the frame gets exactly the spec's variables, in spec order, with the spec's types.
+
+Rows keep ``__file``/``__row`` so every record traces back to its raw CSV line; the engine
+records problems as data and never drops a record silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+
+import pandas as pd
+
+from sdtm import dates
+from sdtm.algorithms import REGISTRY, is_dataset_level, unknown_algorithm_problem
+from sdtm.conditions import ConditionError, condition_columns, evaluate, parse_condition
+from subgen.problems import Problem, ProblemError
+from subgen.raw import FILE_COL, LINEAGE_COLS, ROW_COL, read_form
+from subgen.spec.model import Codelist, Dataset, Form, Mapping, Source, Spec
+
+SOURCE_COL = "__source"
+
+
+@dataclass
+class BuildContext:
+    """Shared state of one SDTM build: the spec, the raw folder, forms read so far, finished datasets."""
+
+    spec: Spec
+    raw_dir: Path
+    problems: list[Problem] = field(default_factory=list)
+    forms: dict[str, pd.DataFrame] = field(default_factory=dict)
+    datasets: dict[str, pd.DataFrame] = field(default_factory=dict)
+    _required: dict[str, set[str]] | None = None
+
+    # -- raw access -----------------------------------------------------------------------------
+    def form_frame(self, name: str) -> pd.DataFrame:
+        """The raw rows of form ``name`` (read once, with every column the spec references checked)."""
+        if name not in self.forms:
+            if self._required is None:
+                self._required = required_raw_columns(self.spec)
+            self.forms[name] = read_form(self.raw_dir, self.spec.form(name), self._required.get(name, set()))
+        return self.forms[name]
+
+    def form_of(self, rows: pd.DataFrame) -> Form:
+        """The Form the rows come from."""
+        return self.spec.form(rows.attrs["form"])
+
+    def source_of(self, rows: pd.DataFrame) -> Source:
+        """The Source the rows belong to."""
+        return rows.attrs["source"]
+
+    def column(self, rows: pd.DataFrame, ref: str | None, mapping: Mapping) -> pd.Series:
+        """Resolve a Raw Column reference: ``COL`` of the source's form or ``form.COL`` looked up by subject."""
+        if not ref:
+            raise ProblemError([self.spec_problem(mapping, "Raw Column", "", "this algorithm needs a Raw Column")])
+        form_name, col = split_ref(ref, rows.attrs["form"])
+        if form_name == rows.attrs["form"]:
+            return rows[col]
+        other = self.form_frame(form_name)
+        other = other[evaluate(other, mapping.condition)]
+        subj = self.spec.form(form_name).subject_column
+        dup = other[subj].duplicated(keep=False)
+        if dup.any():
+            for _, r in other[dup].iterrows():
+                self.report(self.spec.form(form_name).file, int(r[ROW_COL]), col, r[col],
+                            f"subject {r[subj]} has more than one row in form {form_name}, so {mapping.dataset}."
+                            f"{mapping.variable} cannot be looked up unambiguously",
+                            "remove the duplicate row in the EDC or narrow the mapping's Condition", "MAP-DUPLICATE")
+            other = other[~other[subj].duplicated(keep="first")]
+        looked_up = rows[self.form_of(rows).subject_column].map(other.set_index(subj)[col])
+        return looked_up
+
+    def subject_aggregate(self, rows: pd.DataFrame, mapping: Mapping, how: str) -> pd.Series:
+        """Per-subject min/max complete date(time), or 'Y' if any row, from the form named in Raw Column."""
+        ref = mapping.raw_column or ""
+        first = ref.split("+")[0]
+        form_name, _ = split_ref(first, rows.attrs["form"])
+        other = self.form_frame(form_name)
+        other = other[evaluate(other, mapping.condition)]
+        subj = self.spec.form(form_name).subject_column
+        subjects = rows[self.form_of(rows).subject_column]
+        if how == "any":
+            has = set(other[subj])
+            return pd.Series(["Y" if s in has else pd.NA for s in subjects], index=rows.index, dtype="string")
+        cols = [split_ref(p.strip(), form_name)[1] for p in ref.split("+")]
+        iso, reason = dates.iso_datetime(other[cols[0]], other[cols[1]] if len(cols) > 1 else None)
+        complete = iso.where(iso.fillna("").str.len() >= 10)
+        per_subject = complete.groupby(other[subj]).agg(how)
+        return subjects.map(per_subject).astype("string")
+
+    def codelist_of(self, mapping: Mapping) -> Codelist:
+        """The codelist of the mapped variable (Value may name another codelist for assign_ct)."""
+        var = self.spec.dataset(mapping.dataset).variable(mapping.variable)
+        return self.spec.codelist(var.codelist)
+
+    def finished(self, name: str) -> pd.DataFrame:
+        """A dataset built earlier in this run."""
+        return self.datasets[name]
+
+    # -- problems -------------------------------------------------------------------------------
+    def report(self, where: str, row: int | None, column: str | None, value: object, message: str, fix: str,
+               rule: str, severity: str = "Error") -> None:
+        """File one problem."""
+        self.problems.append(Problem(where, row, column, None if value is None or value is pd.NA else str(value),
+                                     message, fix, severity, rule))
+
+    def report_rows(self, rows: pd.DataFrame, mask: pd.Series, mapping: Mapping, values: pd.Series,
+                    message: str | pd.Series, fix: str, rule: str, severity: str = "Error") -> None:
+        """File one problem per masked raw row, naming file, CSV line, raw column and value."""
+        col = (mapping.raw_column or "").split(".")[-1]
+        sub = rows.loc[mask, [FILE_COL, ROW_COL]]
+        msgs = message[mask] if isinstance(message, pd.Series) else pd.Series(message, index=sub.index)
+        for idx, file, row in sub.itertuples():
+            self.report(file, int(row), col, values.get(idx), f"{mapping.dataset}.{mapping.variable}: {msgs[idx]}",
+                        fix, rule, severity)
+
+    def spec_problem(self, mapping: Mapping, column: str, value: str, message: str, fix: str = "") -> Problem:
+        """A problem located in the Mappings sheet."""
+        return Problem(f"{self.spec.path} [Mappings]", mapping.row, column, value, message, fix, "Error",
+                       "SPEC-MAPPING")
+
+
+def split_ref(ref: str, default_form: str) -> tuple[str, str]:
+    """``form.COL`` -> (form, COL); ``COL`` -> (default_form, COL)."""
+    if "." in ref:
+        form, col = ref.split(".", 1)
+        return form.strip(), col.strip()
+    return default_form, ref.strip()
+
+
+def required_raw_columns(spec: Spec) -> dict[str, set[str]]:
+    """Every raw column the spec reads, per form (checked when the form is read)."""
+    need: dict[str, set[str]] = {f.name: {f.subject_column} | ({f.visit_column} if f.visit_column else set())
+                                 for f in spec.forms}
+    forms_of = {(s.dataset, s.name): s.form for s in spec.sources}
+    for s in spec.sources:
+        if s.result_column:
+            need[s.form].add(s.result_column)
+        if s.filter:
+            try:
+                need[s.form].update(condition_columns(s.filter))
+            except ConditionError:
+                pass
+    for mp in spec.mappings:
+        if is_dataset_level(mp.algorithm) or not mp.raw_column:
+            continue
+        srcs = [forms_of[(mp.dataset, mp.source)]] if mp.source != "*" else [
+            s.form for s in spec.sources if s.dataset == mp.dataset]
+        for part in mp.raw_column.split("+"):
+            for src_form in srcs:
+                form, col = split_ref(part.strip(), src_form)
+                need.setdefault(form, set()).add(col)
+                if mp.condition and form != src_form:
+                    try:
+                        need[form].update(condition_columns(mp.condition))
+                    except ConditionError:
+                        pass
+    return need
+
+
+def check_mappings(spec: Spec) -> list[Problem]:
+    """Static checks of the Mappings and Sources sheets before any data is read."""
+    out: list[Problem] = []
+    where = f"{spec.path} [Mappings]"
+    for mp in spec.mappings:
+        alg = REGISTRY.get(mp.algorithm)
+        if alg is None:
+            out.append(unknown_algorithm_problem(mp, spec.path))
+            continue
+        if alg.needs_raw and not mp.raw_column:
+            out.append(Problem(where, mp.row, "Raw Column", "", f"{mp.algorithm} needs a Raw Column",
+                               "name the raw column (COL or form.COL)", rule="SPEC-MAPPING"))
+        if alg.needs_value and not mp.value:
+            out.append(Problem(where, mp.row, "Value", "", f"{mp.algorithm} needs a Value", rule="SPEC-MAPPING"))
+        if alg.level == "dataset" and mp.source != "*":
+            out.append(Problem(where, mp.row, "Source", mp.source, f"{mp.algorithm} works on the stacked dataset",
+                               "set Source to *", rule="SPEC-MAPPING"))
+        if mp.condition:
+            try:
+                parse_condition(mp.condition)
+            except ConditionError as exc:
+                out.append(Problem(where, mp.row, "Condition", mp.condition, str(exc), rule="SPEC-CONDITION"))
+        try:
+            var = spec.dataset(mp.dataset).variable(mp.variable)
+        except KeyError:
+            continue  # reported by the loader
+        if mp.algorithm in ("assign_ct",) and not var.codelist:
+            out.append(Problem(where, mp.row, "Algorithm", mp.algorithm, f"{mp.dataset}.{mp.variable} has no codelist "
+                               "in the Variables sheet", "use assign_no_ct, or give the variable a codelist",
+                               rule="SPEC-MAPPING"))
+        if mp.algorithm in ("hardcode_ct", "derive_constant") and var.codelist and mp.value:
+            cl = spec.codelist(var.codelist)
+            if mp.value not in cl.submission_values:
+                out.append(Problem(where, mp.row, "Value", mp.value, f"not a term of codelist {cl.id}",
+                                   "use one of: " + ", ".join(cl.submission_values[:10]), rule="SPEC-CT"))
+        if mp.algorithm in ("derive_copy", "derive_decode", "derive_study_day") and mp.value:
+            if mp.value not in spec.dataset(mp.dataset).variable_names:
+                out.append(Problem(where, mp.row, "Value", mp.value, f"{mp.dataset} has no variable {mp.value}",
+                                   rule="SPEC-MAPPING"))
+            elif mp.algorithm == "derive_decode" and not spec.dataset(mp.dataset).variable(mp.value).codelist:
+                out.append(Problem(where, mp.row, "Value", mp.value, f"{mp.value} has no codelist to decode",
+                                   rule="SPEC-MAPPING"))
+    for s in spec.sources:
+        if s.filter:
+            try:
+                parse_condition(s.filter)
+            except ConditionError as exc:
+                out.append(Problem(f"{spec.path} [Sources]", s.row, "Filter", s.filter, str(exc),
+                                   rule="SPEC-CONDITION"))
+    for form in spec.forms:
+        pii = set(form.personal_data)
+        for mp in spec.mappings:
+            if not mp.raw_column or is_dataset_level(mp.algorithm):
+                continue
+            src_forms = {s.form for s in spec.sources_for(mp.dataset) if mp.source in ("*", s.name)}
+            for part in mp.raw_column.split("+"):
+                for sf in src_forms:
+                    f, col = split_ref(part.strip(), sf)
+                    if f == form.name and col in pii:
+                        out.append(Problem(where, mp.row, "Raw Column", mp.raw_column,
+                                           f"{form.name}.{col} is declared personal data in the Forms sheet and must "
+                                           "not reach SDTM", "remove the mapping, or (only if the protocol requires "
+                                           "it) remove the column from Personal Data Columns", rule="SPEC-PII"))
+    return out
+
+
+def build_order(spec: Spec, names: list[str]) -> list[str]:
+    """Datasets in an order where every dataset's algorithm dependencies are built first."""
+    graph: dict[str, set[str]] = {n: set() for n in names}
+    for mp in spec.mappings:
+        alg = REGISTRY.get(mp.algorithm)
+        if alg and mp.dataset in graph:
+            graph[mp.dataset].update(d for d in alg.needs if d != mp.dataset and d in graph)
+    from sdtm.design import design_needs
+
+    for n in names:
+        graph[n].update(d for d in design_needs(spec, n) if d != n and d in graph)
+    try:
+        return list(TopologicalSorter({k: sorted(v) for k, v in sorted(graph.items())}).static_order())
+    except CycleError as exc:
+        cycle = " -> ".join(exc.args[1])
+        raise ProblemError([Problem(f"{spec.path} [Mappings]", None, "Algorithm", cycle,
+                                    f"circular derivation between datasets: {cycle}",
+                                    "break the cycle: derive one of them from raw data instead",
+                                    rule="SPEC-CYCLE")]) from exc
+
+
+def build_dataset(ctx: BuildContext, dataset: Dataset) -> pd.DataFrame:
+    """Build one dataset from its sources, design sheet and mappings; the result keeps lineage columns."""
+    from sdtm.design import design_frame
+
+    mappings = ctx.spec.mappings_for(dataset.name)
+    record_maps = [m for m in mappings if not is_dataset_level(m.algorithm)]
+    dataset_maps = [m for m in mappings if is_dataset_level(m.algorithm)]
+    parts = []
+    design = design_frame(ctx, dataset)
+    if design is not None:
+        parts.append(_apply_record(ctx, design, [m for m in record_maps if m.source == "*"], dataset))
+    for source in ctx.spec.sources_for(dataset.name):
+        rows = ctx.form_frame(source.form)
+        rows = rows[evaluate(rows, source.filter)].copy()
+        rows.attrs = {"form": source.form, "source": source}
+        maps = [m for m in record_maps if m.source in ("*", source.name)]
+        # A source-specific row overrides a * row for the same variable.
+        specific = {m.variable for m in maps if m.source == source.name}
+        maps = [m for m in maps if m.source == source.name or m.variable not in specific]
+        out = _apply_record(ctx, rows, maps, dataset)
+        out[SOURCE_COL] = source.name
+        parts.append(out)
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    for mp in dataset_maps:
+        alg = REGISTRY[mp.algorithm]
+        values = alg.fn(frame, mp, ctx)
+        mask = evaluate(frame, mp.condition) if mp.condition else pd.Series(True, index=frame.index)
+        if mp.variable in frame.columns and mp.condition:
+            frame[mp.variable] = values.where(mask, frame[mp.variable])
+        else:
+            frame[mp.variable] = values.where(mask)
+    return conform(ctx, frame, dataset)
+
+
+def _apply_record(ctx: BuildContext, rows: pd.DataFrame, maps: list[Mapping], dataset: Dataset) -> pd.DataFrame:
+    out = pd.DataFrame(index=rows.index)
+    for col in rows.columns:
+        if col in dataset.variable_names and rows.attrs.get("design"):
+            out[col] = rows[col]
+    for mp in maps:
+        values = REGISTRY[mp.algorithm].fn(rows, mp, ctx)
+        if mp.condition and "." not in (mp.raw_column or "") and mp.algorithm not in (
+                "first_datetime", "last_datetime", "flag_any"):
+            mask = evaluate(rows, mp.condition)
+            values = values.where(mask, out[mp.variable] if mp.variable in out else pd.NA)
+        out[mp.variable] = values
+    for col in LINEAGE_COLS:
+        out[col] = rows[col].values
+    return out
+
+
+def conform(ctx: BuildContext, frame: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
+    """Exactly the spec's variables in spec order, typed (numeric Float64, character string); lineage kept."""
+    unmapped = [v.name for v in dataset.variables if v.name not in frame.columns]
+    for name in unmapped:
+        v = dataset.variable(name)
+        ctx.problems.append(Problem(f"{ctx.spec.path} [Variables]", v.row, "Variable", name,
+                                    f"{dataset.name}.{name} is declared but nothing maps it",
+                                    "add a row for it to the Mappings sheet (or remove the variable)",
+                                    "Error", "SPEC-UNMAPPED"))
+    out = pd.DataFrame(index=frame.index)
+    for v in dataset.variables:
+        col = frame[v.name] if v.name in frame.columns else pd.Series(pd.NA, index=frame.index)
+        if v.is_numeric:
+            out[v.name] = pd.to_numeric(col, errors="coerce").astype("Float64")
+        else:
+            s = col.astype("string")
+            out[v.name] = s.mask(s.str.strip().eq(""))
+    for col in (*LINEAGE_COLS, SOURCE_COL):
+        if col in frame.columns:
+            out[col] = frame[col].values
+    sort_cols = [k for k in dataset.keys if k in out.columns]
+    if sort_cols:
+        out = out.sort_values(sort_cols, kind="stable", na_position="first")
+    return out.reset_index(drop=True)
+
+
+def strip_lineage(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame without engine bookkeeping columns (what goes into the XPT file)."""
+    return frame.drop(columns=[c for c in (*LINEAGE_COLS, SOURCE_COL) if c in frame.columns])
