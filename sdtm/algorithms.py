@@ -80,6 +80,12 @@ def usubjid(rows: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
     return (ctx.spec.study.study_id + "-" + subj).astype("string")
 
 
+@algorithm("no_data", "record")
+def no_data(rows: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
+    """Always missing: the variable is in the dataset but nothing in this study populates it (say why in a Comment)."""
+    return pd.Series(pd.NA, index=rows.index, dtype="string")
+
+
 @algorithm("assign_no_ct", "record", raw=True)
 def assign_no_ct(rows: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
     """The raw value as entered (blanks trimmed, empty -> missing), no controlled terminology."""

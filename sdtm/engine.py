@@ -39,6 +39,7 @@ class BuildContext:
     problems: list[Problem] = field(default_factory=list)
     forms: dict[str, pd.DataFrame] = field(default_factory=dict)
     datasets: dict[str, pd.DataFrame] = field(default_factory=dict)
+    usage: list[pd.DataFrame] = field(default_factory=list)  # which raw rows fed which dataset, and how
     _required: dict[str, set[str]] | None = None
 
     # -- raw access -----------------------------------------------------------------------------
@@ -68,6 +69,7 @@ class BuildContext:
         other = self.form_frame(form_name)
         other = other[evaluate(other, mapping.condition)]
         subj = self.spec.form(form_name).subject_column
+        self.mark_used(other, mapping.dataset, f"looked up for {mapping.variable}")
         dup = other[subj].duplicated(keep=False)
         if dup.any():
             for _, r in other[dup].iterrows():
@@ -87,6 +89,7 @@ class BuildContext:
         other = self.form_frame(form_name)
         other = other[evaluate(other, mapping.condition)]
         subj = self.spec.form(form_name).subject_column
+        self.mark_used(other, mapping.dataset, f"summarised for {mapping.variable}")
         subjects = rows[self.form_of(rows).subject_column]
         if how == "any":
             has = set(other[subj])
@@ -105,6 +108,12 @@ class BuildContext:
     def finished(self, name: str) -> pd.DataFrame:
         """A dataset built earlier in this run."""
         return self.datasets[name]
+
+    def mark_used(self, rows: pd.DataFrame, dataset: str, how: str) -> None:
+        """Record that ``rows`` (raw rows with lineage columns) fed ``dataset`` (for reconciliation)."""
+        if len(rows):
+            self.usage.append(pd.DataFrame({"file": rows[FILE_COL].values, "row": rows[ROW_COL].values,
+                                            "dataset": dataset, "how": how}))
 
     # -- problems -------------------------------------------------------------------------------
     def report(self, where: str, row: int | None, column: str | None, value: object, message: str, fix: str,
@@ -266,8 +275,11 @@ def build_dataset(ctx: BuildContext, dataset: Dataset) -> pd.DataFrame:
     if design is not None:
         parts.append(_apply_record(ctx, design, [m for m in record_maps if m.source == "*"], dataset))
     for source in ctx.spec.sources_for(dataset.name):
-        rows = ctx.form_frame(source.form)
-        rows = rows[evaluate(rows, source.filter)].copy()
+        all_rows = ctx.form_frame(source.form)
+        keep = evaluate(all_rows, source.filter)
+        rows = all_rows[keep].copy()
+        ctx.mark_used(rows, dataset.name, f"record (source {source.name})")
+        ctx.mark_used(all_rows[~keep], dataset.name, f"excluded by source {source.name} filter: {source.filter}")
         rows.attrs = {"form": source.form, "source": source}
         maps = [m for m in record_maps if m.source in ("*", source.name)]
         # A source-specific row overrides a * row for the same variable.

@@ -1,0 +1,121 @@
+"""The ``subgen`` command.
+
+Exit codes: 0 success; 1 findings that block export; 2 bad input or spec (the message names
+file, row, column and value); 3 an internal error (a bug: please report it with --debug output).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import sys
+import traceback
+from pathlib import Path
+
+from subgen.problems import ProblemError
+
+EXAMPLES = {
+    "sdtm": "subgen sdtm --study studies/ms_exo --out out",
+    "spec-text": "subgen spec-text specs/ms_exo.xlsx > ms_exo.spec.txt",
+    "spec-from-text": "subgen spec-from-text ms_exo.spec.txt specs/ms_exo.xlsx",
+    "diff-spec": "subgen diff-spec old/ms_exo.xlsx specs/ms_exo.xlsx",
+    "algorithms": "subgen algorithms",
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="subgen", description="Spec-driven CDISC submission datasets: raw EDC exports -> SDTM (XPT v5).",
+        epilog="Exit codes: 0 ok, 1 findings block export, 2 bad input or spec, 3 internal error.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--debug", action="store_true", help="show a full traceback on errors")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, help_: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help_, description=help_, epilog=f"Example:\n  {EXAMPLES[name]}",
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    s = add("sdtm", "Build SDTM XPT files, lineage and reconciliation reports for one study.")
+    s.add_argument("--study", required=True, type=Path, help="study folder holding study.toml (e.g. studies/ms_exo)")
+    s.add_argument("--out", default=Path("out"), type=Path, help="output root; results go to OUT/<study>/sdtm")
+    s.add_argument("--spec", type=Path, help="use this spec workbook instead of the one study.toml names")
+
+    t = add("spec-text", "Print a spec workbook as text (one section per sheet), for review and diffs.")
+    t.add_argument("workbook", type=Path)
+
+    f = add("spec-from-text", "Write a spec workbook from the text form made by spec-text.")
+    f.add_argument("text", type=Path)
+    f.add_argument("workbook", type=Path)
+
+    d = add("diff-spec", "Show what changed between two spec workbooks as a unified text diff.")
+    d.add_argument("old", type=Path)
+    d.add_argument("new", type=Path)
+
+    add("algorithms", "List the mapping algorithms the spec's Mappings sheet may name.")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except ProblemError as exc:
+        print(exc.render(limit=1000 if args.debug else 40), file=sys.stderr)
+        if args.debug:
+            traceback.print_exc()
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; previous outputs are unchanged", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug, not bad input: say so plainly
+        print(f"internal error: {type(exc).__name__}: {exc}\nrerun with --debug and report the traceback",
+              file=sys.stderr)
+        if args.debug:
+            traceback.print_exc()
+        return 3
+
+
+def _run(args: argparse.Namespace) -> int:
+    from subgen.spec.workbook import read_workbook, tables_to_text, text_to_tables, write_workbook
+
+    if args.command == "sdtm":
+        from subgen.pipeline import run_sdtm
+
+        result = run_sdtm(args.study, args.out, args.spec)
+        warn = sum(p.severity == "Warning" for p in result.problems)
+        print(f"{result.study.name}: {len(result.datasets)} SDTM datasets, "
+              f"{sum(len(f) for f in result.datasets.values())} records -> {result.out_dir}"
+              + (f" ({warn} warning(s): see reports/problems.csv)" if warn else ""))
+        recon = result.reconciliation
+        if recon is not None and (recon["not_mapped"] > 0).any():
+            n = int(recon["not_mapped"].sum())
+            print(f"  {n} raw row(s) are not mapped to any dataset yet: see reports/reconciliation.csv")
+        return 0
+    if args.command == "spec-text":
+        sys.stdout.write(tables_to_text(read_workbook(args.workbook)))
+        return 0
+    if args.command == "spec-from-text":
+        from subgen.spec.loader import spec_from_tables
+
+        tables = text_to_tables(args.text.read_text(encoding="utf-8"))
+        spec_from_tables(tables, args.text)  # validate before writing
+        write_workbook(tables, args.workbook)
+        print(f"wrote {args.workbook}")
+        return 0
+    if args.command == "diff-spec":
+        old = tables_to_text(read_workbook(args.old)).splitlines(keepends=True)
+        new = tables_to_text(read_workbook(args.new)).splitlines(keepends=True)
+        sys.stdout.writelines(difflib.unified_diff(old, new, str(args.old), str(args.new)))
+        return 0
+    if args.command == "algorithms":
+        from sdtm.algorithms import REGISTRY
+
+        for name, alg in sorted(REGISTRY.items()):
+            print(f"{name:18} {alg.level:8} {alg.doc.splitlines()[0] if alg.doc else ''}")
+        return 0
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

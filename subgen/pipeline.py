@@ -1,0 +1,245 @@
+"""The SDTM stage: raw EDC exports + spec -> checked SDTM XPT files and their reports.
+
+``run_sdtm`` loads the study, builds every dataset the spec declares, checks each one (XPT
+constraints and the spec-generated Great Expectations suite), and only when nothing blocks
+writes the XPT files and reports into ``<out>/<study>/sdtm/``. The folder is assembled aside
+and swapped into place at the end, so a failed or interrupted run leaves the previous output
+as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from sdtm.engine import BuildContext, build_dataset, build_order, check_mappings, strip_lineage
+from subgen import __version__
+from subgen.problems import Problem, ProblemError, problems_frame
+from subgen.raw import FILE_COL, ROW_COL
+from subgen.spec.loader import load_spec
+from subgen.spec.model import Spec
+from subgen.study import StudyConfig, load_study
+
+
+@dataclass
+class SdtmResult:
+    """What an SDTM run produced."""
+
+    study: StudyConfig
+    spec: Spec
+    out_dir: Path
+    datasets: dict[str, pd.DataFrame]
+    problems: list[Problem] = field(default_factory=list)
+    reconciliation: pd.DataFrame | None = None
+
+
+def build_sdtm(study: StudyConfig) -> tuple[Spec, BuildContext]:
+    """Load the spec and build every SDTM dataset in memory (frames keep their lineage columns).
+
+    Raises ProblemError for spec problems and for data problems of severity Error.
+    """
+    spec = load_spec(study.spec_path)
+    static = check_mappings(spec)
+    if static:
+        raise ProblemError(static, f"{spec.path}: the Mappings/Sources sheets cannot be run")
+    ctx = BuildContext(spec, study.raw_dir)
+    for name in build_order(spec, [d.name for d in spec.datasets]):
+        ctx.datasets[name] = build_dataset(ctx, spec.dataset(name))
+    ctx.problems.extend(scan_personal_data(ctx))
+    blocking = [p for p in ctx.problems if p.severity in ("Reject", "Error")]
+    if blocking:
+        raise ProblemError(ctx.problems, f"{study.name}: {len(blocking)} problem(s) in the raw data or spec stop "
+                                         "the SDTM build (nothing was written)")
+    return spec, ctx
+
+
+def check_datasets(spec: Spec, datasets: dict[str, pd.DataFrame]) -> list[Problem]:
+    """XPT constraints and the spec-generated GX suite for every dataset, all problems collected."""
+    from export.xpt import check_xpt_frame
+    from validation.suite import check_before_write
+
+    codelists = {c.id: c for c in spec.codelists}
+    problems: list[Problem] = []
+    for name, frame in datasets.items():
+        clean = strip_lineage(frame)
+        problems += check_xpt_frame(clean, spec.dataset(name))
+        problems += check_before_write(clean, spec.dataset(name), codelists)
+    return problems
+
+
+def run_sdtm(study_dir: Path | str, out_root: Path | str, spec_path: Path | str | None = None) -> SdtmResult:
+    """Build, check and write SDTM for the study in ``study_dir`` into ``out_root/<study>/sdtm``."""
+    from export.xpt import write_xpt, xpt_timestamp
+
+    study = load_study(study_dir, spec_path)
+    spec, ctx = build_sdtm(study)
+    problems = check_datasets(spec, ctx.datasets)
+    blocking = [p for p in problems if p.severity in ("Reject", "Error")]
+    if blocking:
+        raise ProblemError(problems, f"{study.name}: {len(blocking)} conformance problem(s) stop the write "
+                                     "(nothing was written)")
+    all_problems = ctx.problems + problems
+    final = Path(out_root) / study.name / "sdtm"
+    created = xpt_timestamp(spec.study.data_cut)
+    recon = reconciliation(ctx)
+    with staged_folder(final) as stage:
+        for name in sorted(ctx.datasets):
+            write_xpt(strip_lineage(ctx.datasets[name]), spec.dataset(name), stage / f"{name.lower()}.xpt", created)
+        reports = stage / "reports"
+        reports.mkdir()
+        write_csv(problems_frame(all_problems), reports / "problems.csv")
+        write_csv(lineage(ctx), reports / "lineage.csv")
+        write_csv(recon, reports / "reconciliation.csv")
+        write_suites(spec, ctx.datasets, reports / "suites")
+        (reports / "run.json").write_text(json.dumps(provenance(study, spec), indent=2, sort_keys=True) + "\n",
+                                          encoding="utf-8")
+    return SdtmResult(study, spec, final, ctx.datasets, all_problems, recon)
+
+
+def staged_folder(final: Path):
+    """Context manager: yields an empty folder beside ``final``; on success it replaces ``final`` atomically."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def _stage():
+        final.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            stage = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
+        except OSError as exc:
+            raise ProblemError([Problem(str(final.parent), None, None, None, f"cannot write to the output folder "
+                                        f"({exc.strerror})", "check that the folder is writable and the disk is "
+                                        "not full, or choose another --out", rule="OUT-WRITE")]) from exc
+        try:
+            yield stage
+            old = final.with_name(f".{final.name}.old")
+            if old.exists():
+                shutil.rmtree(old)
+            if final.exists():
+                os.replace(final, old)
+            os.replace(stage, final)
+            if old.exists():
+                shutil.rmtree(old)
+        except OSError as exc:
+            shutil.rmtree(stage, ignore_errors=True)
+            raise ProblemError([Problem(str(final), None, None, None, f"writing the output failed ({exc.strerror}); "
+                                        "the previous output is unchanged", "check free disk space and permissions",
+                                        rule="OUT-WRITE")]) from exc
+        except BaseException:
+            shutil.rmtree(stage, ignore_errors=True)
+            raise
+
+    return _stage()
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Deterministic CSV (UTF-8, LF, no index)."""
+    frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+
+
+def lineage(ctx: BuildContext) -> pd.DataFrame:
+    """One row per SDTM record: dataset, USUBJID, --SEQ (or record number), raw file and CSV row."""
+    parts = []
+    for name, frame in sorted(ctx.datasets.items()):
+        seq_var = next((v for v in frame.columns if v.endswith("SEQ") and len(v) == len(name) + 3), None)
+        parts.append(pd.DataFrame({
+            "dataset": name,
+            "USUBJID": frame["USUBJID"] if "USUBJID" in frame else pd.NA,
+            "seq_variable": seq_var or "",
+            "seq": frame[seq_var].astype("Int64") if seq_var else pd.NA,
+            "record": range(1, len(frame) + 1),
+            "raw_file": frame[FILE_COL],
+            "raw_row": frame[ROW_COL].astype("Int64"),
+        }))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def reconciliation(ctx: BuildContext) -> pd.DataFrame:
+    """Per raw form: rows in, rows that became records, rows used otherwise, and rows not used (with why).
+
+    A raw row is accounted for when it became a record, was read by a derivation (look-up or
+    summary), or was excluded by a source filter; rows no Sources/Mappings row reads are listed
+    as not mapped, so nothing disappears without a line in this report.
+    """
+    usage = pd.concat(ctx.usage, ignore_index=True) if ctx.usage else pd.DataFrame(
+        columns=["file", "row", "dataset", "how"])
+    rows = []
+    for form in ctx.spec.forms:
+        path = ctx.raw_dir / form.file
+        if form.name not in ctx.forms and not path.is_file():
+            rows.append({"form": form.name, "file": form.file, "rows_in": 0, "as_records": 0, "read_only": 0,
+                         "excluded": 0, "not_mapped": 0, "datasets": "", "status": "file absent"})
+            continue
+        frame = ctx.form_frame(form.name)
+        used = usage[usage["file"] == form.file]
+        rec = used[used["how"].str.startswith("record")]
+        excl = used[used["how"].str.startswith("excluded")]
+        read = used[~used["how"].str.startswith(("record", "excluded"))]
+        as_rec = set(rec["row"])
+        read_only = set(read["row"]) - as_rec
+        excluded = set(excl["row"]) - as_rec - read_only
+        n = len(frame)
+        not_mapped = n - len(as_rec) - len(read_only) - len(excluded)
+        rows.append({"form": form.name, "file": form.file, "rows_in": n, "as_records": len(as_rec),
+                     "read_only": len(read_only), "excluded": len(excluded), "not_mapped": not_mapped,
+                     "datasets": ", ".join(sorted(set(used["dataset"]))),
+                     "status": "complete" if not_mapped == 0 else "rows not mapped to any dataset"})
+    return pd.DataFrame(rows)
+
+
+def scan_personal_data(ctx: BuildContext) -> list[Problem]:
+    """Fail when a value from a raw personal-data column (initials, contacts) appears in any SDTM cell."""
+    values: dict[str, tuple[str, str]] = {}
+    for form in ctx.spec.forms:
+        if not form.personal_data or not (ctx.raw_dir / form.file).is_file():
+            continue
+        frame = ctx.form_frame(form.name)
+        for col in form.personal_data:
+            if col in frame:
+                for v in frame[col].str.strip():
+                    if len(v) >= 3:
+                        values.setdefault(v.upper(), (form.file, col))
+    problems = []
+    for name, frame in ctx.datasets.items():
+        dataset = ctx.spec.dataset(name)
+        for var in dataset.variables:
+            if var.is_numeric or var.codelist or var.name not in frame:
+                continue
+            col = frame[var.name].dropna().astype(str).str.strip().str.upper()
+            hits = col[col.isin(values)]
+            for idx, v in hits.items():
+                file, raw_col = values[v]
+                problems.append(Problem(name, int(idx) + 1, var.name, v, f"personal data from {file} column {raw_col} "
+                                        "reached SDTM", "remove the mapping that copies it (see the Forms sheet's "
+                                        "Personal Data Columns)", "Error", "PII-LEAK"))
+    return problems
+
+
+def write_suites(spec: Spec, datasets: dict[str, pd.DataFrame], folder: Path) -> None:
+    """Save each dataset's generated GX suite as JSON so QA can read exactly what was checked."""
+    from validation.suite import build_suite, suite_to_json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    codelists = {c.id: c for c in spec.codelists}
+    for name in sorted(datasets):
+        (folder / f"{name.lower()}.json").write_text(suite_to_json(build_suite(spec.dataset(name), codelists)),
+                                                     encoding="utf-8")
+
+
+def provenance(study: StudyConfig, spec: Spec) -> dict:
+    """Tool and standard versions, the spec's hash and every raw input's hash."""
+    raw = {}
+    for form in spec.forms:
+        p = study.raw_dir / form.file
+        if p.is_file():
+            raw[form.file] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return {"tool": "subgen", "tool_version": __version__, "study_id": spec.study.study_id,
+            "sdtmig_version": spec.study.sdtmig_version, "sdtm_version": spec.study.sdtm_version,
+            "ct_version": spec.study.ct_version, "data_cut": spec.study.data_cut.isoformat(),
+            "spec_file": Path(spec.path).name, "spec_sha256": spec.sha256, "raw_sha256": raw}
