@@ -1,0 +1,379 @@
+"""Run a Great Expectations suite on a dataset's DataFrame and return :class:`Problem` rows.
+
+This module is the only place that talks to Great Expectations (GX) at run time. It keeps
+GX quiet, offline and cheap:
+
+* **No network.** ``GX_ANALYTICS_ENABLED=false`` is put into the environment before GX is
+  first imported, and the cached context is created with ``analytics_enabled=False`` in its
+  project config as well. GX 1.24 ships no analytics client at all (no ``posthog``, no
+  ``great_expectations.analytics``); both switches are kept so that a GX upgrade that brings
+  it back stays silent. The context is ``mode="ephemeral"`` with in-memory stores, so it never
+  reaches GX Cloud and writes nothing to disk.
+* **No progress bars.** The context's ``progress_bars`` config is off globally and for metric
+  calculations (GX otherwise prints a tqdm "Calculating Metrics" bar per validation).
+* **No log noise.** The ``great_expectations`` logger is raised to CRITICAL unless the
+  application configured it already, and Python warnings raised inside a validation are
+  silenced. Nothing is lost: every failure and every exception comes back as a Problem.
+* **Lazy and cached.** GX is imported on first use (it takes ~2 s), and the context, pandas
+  data source, data asset and batch definition are created once per process and reused.
+
+A whole suite is validated in **one** call (``batch.validate(suite)``): GX then computes the
+metrics of all expectations in one graph instead of paying its fixed cost per expectation.
+
+Blank character values are nulls. XPT stores a blank character value exactly like a missing
+one, so before validation every character column is copied with ``""`` and whitespace-only
+strings replaced by null (:func:`prepare_frame`). Required-value checks therefore fire on ``""``
+as on ``None``, and format checks ignore blanks. Problems still quote the original value.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import os
+import threading
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from subgen.problems import Problem
+
+#: Rule id of the Problem raised for an expectation that failed to execute (exception in GX).
+EXECUTION_ERROR_RULE = "GX-EXECUTION-ERROR"
+#: Rule id of the Problem listing checks not run because a column they read is absent.
+NOT_RUN_RULE = "GX-NOT-RUN"
+#: Records listed one by one per failed expectation; the rest are counted in one summary Problem.
+MAX_RECORDS_PER_CHECK = 50
+
+#: Expectation types that describe the table rather than read a column's values: they run
+#: even when the columns they name are absent (that absence is what they report).
+_TABLE_LEVEL = frozenset({"expect_column_to_exist", "expect_table_columns_to_match_ordered_list",
+                          "expect_table_columns_to_match_set", "expect_table_row_count_to_be_between",
+                          "expect_table_column_count_to_equal"})
+
+_LOCK = threading.Lock()
+
+
+def _quiet_gx_environment() -> None:
+    """Switch GX analytics off in the environment; must run before GX is imported."""
+    os.environ["GX_ANALYTICS_ENABLED"] = "false"
+
+
+_quiet_gx_environment()
+
+
+@functools.lru_cache(maxsize=1)
+def import_gx() -> Any:
+    """Import ``great_expectations`` once, with analytics off and its logger quietened."""
+    _quiet_gx_environment()
+    gx_logger = logging.getLogger("great_expectations")
+    if gx_logger.level == logging.NOTSET:  # leave an application's own logging choice alone
+        gx_logger.setLevel(logging.CRITICAL)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import great_expectations as gx_module
+        import great_expectations.expectations  # noqa: F401  (registers expectation classes)
+    return gx_module
+
+
+@dataclass(frozen=True)
+class _Runtime:
+    context: Any
+    batch_definition: Any
+
+
+@functools.lru_cache(maxsize=1)
+def _runtime() -> _Runtime:
+    """The cached ephemeral context and a whole-dataframe batch definition (created once)."""
+    gx_module = import_gx()
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(),
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+    )
+    context = gx_module.get_context(mode="ephemeral", project_config=config)
+    asset = context.data_sources.add_pandas("subgen").add_dataframe_asset("dataset")
+    return _Runtime(context, asset.add_batch_definition_whole_dataframe("whole dataset"))
+
+
+def gx_context() -> Any:
+    """The process-wide ephemeral GX context used for validation (created on first call)."""
+    return _runtime().context
+
+
+# --------------------------------------------------------------------------------------------
+# Frame preparation
+
+
+def _is_character(series: pd.Series) -> bool:
+    return series.dtype == object or isinstance(series.dtype, pd.StringDtype)
+
+
+def _blank_mask(series: pd.Series) -> pd.Series:
+    """True where a character value is "" or only blanks (XPT stores those as missing)."""
+    try:
+        stripped = series.str.strip()
+    except AttributeError:  # object column mixing strings with numbers
+        return series.map(lambda v: isinstance(v, str) and not v.strip()).astype(bool)
+    return stripped.eq("").fillna(False).astype(bool)
+
+
+def prepare_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Copy ``frame`` for validation: positional index, blank character values made null.
+
+    The index is reset so that GX's unexpected indexes are 0-based record positions. The
+    caller's frame is never modified.
+    """
+    data = frame.reset_index(drop=True)
+    for col in list(data.columns):
+        series = data[col]
+        if _is_character(series):
+            mask = _blank_mask(series)
+            if mask.any():
+                data[col] = series.mask(mask)  # copy-on-write: the caller's frame is untouched
+    return data
+
+
+# --------------------------------------------------------------------------------------------
+# Running
+
+
+def _required_columns(config: Any) -> tuple[str, ...]:
+    """Columns an expectation reads (from meta when the suite builder recorded them)."""
+    meta = config.meta or {}
+    if "requires" in meta:
+        return tuple(meta["requires"])
+    if config.type in _TABLE_LEVEL:
+        return ()
+    kwargs = config.kwargs
+    cols: list[str] = []
+    for key in ("column", "column_A", "column_B"):
+        if kwargs.get(key) is not None:
+            cols.append(kwargs[key])
+    cols.extend(kwargs.get("column_list") or ())
+    return tuple(cols)
+
+
+def _check_id(config: Any) -> str | None:
+    return (config.meta or {}).get("check")
+
+
+def _describe(config: Any) -> str:
+    """Short name of an expectation for messages: its type, column(s) and check id."""
+    meta = config.meta or {}
+    cols = config.kwargs.get("column") or ", ".join(config.kwargs.get("column_list") or ())
+    where = f" on {cols}" if cols else ""
+    check = f" (check {meta['check']})" if meta.get("check") else ""
+    return f"{config.type}{where}{check}"
+
+
+def _exception_message(info: Any) -> str | None:
+    """The exception text of a GX result, or None when the expectation ran.
+
+    GX 1.24 reports exceptions in two shapes: a flat ``{"raised_exception": ..., ...}`` dict,
+    or a dict keyed by metric configuration id when a metric failed to resolve.
+    """
+    if not info:
+        return None
+    if "raised_exception" in info:
+        if info.get("raised_exception"):
+            return str(info.get("exception_message") or "unknown error")
+        return None
+    messages = sorted({str(v.get("exception_message") or "unknown error") for v in info.values()
+                       if isinstance(v, dict) and v.get("raised_exception")})
+    return "; ".join(messages) if messages else None
+
+
+def display_value(value: Any) -> str | None:
+    """A record's value as Problem text: None for null, integral floats without ``.0``."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        return str(int(value)) if value.is_integer() else repr(value)
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if hasattr(value, "item"):  # numpy scalar
+        return display_value(value.item())
+    return str(value)
+
+
+def _problem(where: str, meta: dict, *, row: int | None, column: str | None, value: str | None,
+             message: str | None = None, rule: str | None = None, severity: str | None = None,
+             fix: str | None = None) -> Problem:
+    return Problem(where=where, row=row, column=column, value=value,
+                   message=message or str(meta.get("message") or "check failed"),
+                   fix=fix if fix is not None else str(meta.get("fix") or ""),
+                   severity=severity or str(meta.get("severity") or "Error"),
+                   rule=rule or str(meta.get("rule") or ""))
+
+
+def _record_value(original: pd.DataFrame, columns: list[str], position: int) -> str | None:
+    if len(columns) == 1:
+        return display_value(original[columns[0]].iloc[position])
+    parts = [f"{c}={display_value(original[c].iloc[position]) or ''}" for c in columns]
+    return ", ".join(parts)
+
+
+def _record_problems(where: str, config: Any, result: dict, original: pd.DataFrame,
+                     limit: int) -> list[Problem]:
+    """One Problem per offending record (first ``limit``) plus a summary of the rest."""
+    meta = dict(config.meta or {})
+    indexes = [int(i) for i in result.get("unexpected_index_list") or () if not isinstance(i, dict)]
+    count = int(result.get("unexpected_count") or len(indexes))
+    kw = config.kwargs
+    columns = [kw["column"]] if kw.get("column") else list(kw.get("column_list") or ())
+    columns = [c for c in columns if c in original.columns]
+    column = meta.get("column") or (", ".join(columns) or None)
+    problems = [_problem(where, meta, row=i + 1, column=column,
+                         value=_record_value(original, columns, i) if columns else None)
+                for i in sorted(indexes)[:limit]]
+    if count > len(problems):
+        listed = len(problems)
+        base = str(meta.get("message") or _describe(config))
+        problems.append(_problem(
+            where, meta, row=None, column=column, value=None,
+            message=f"{base} - {count} records in total fail this check"
+                    + (f"; only the first {listed} are listed" if listed else "")))
+    return problems
+
+
+def _table_column_problems(where: str, config: Any, original: pd.DataFrame) -> list[Problem]:
+    meta = dict(config.meta or {})
+    expected = list(config.kwargs.get("column_list") or ())
+    found = [str(c) for c in original.columns]
+    problems = [_problem(where, meta, row=None, column=c, value=None,
+                         message=f"{c} is declared in the spec but the dataset has no such column")
+                for c in expected if c not in found]
+    problems += [_problem(where, meta, row=None, column=c, value=None,
+                          message=f"{c} is in the dataset but not declared in the spec")
+                 for c in found if c not in expected]
+    if not problems:
+        problems.append(_problem(where, meta, row=None, column=None, value=", ".join(found),
+                                 message="columns are not in spec order; expected "
+                                         + ", ".join(expected)))
+    return problems
+
+
+def _failure_problems(where: str, config: Any, result: dict, original: pd.DataFrame,
+                      limit: int) -> list[Problem]:
+    """Problems for one failed (but executed) expectation."""
+    meta = dict(config.meta or {})
+    if config.type == "expect_table_columns_to_match_ordered_list":
+        return _table_column_problems(where, config, original)
+    if config.type == "expect_column_to_exist":
+        return [_problem(where, meta, row=None, column=config.kwargs.get("column"), value=None)]
+    if "unexpected_index_list" in result or "unexpected_count" in result:
+        return _record_problems(where, config, result, original, limit)
+    observed = result.get("observed_value")
+    return [_problem(where, meta, row=None, column=meta.get("column") or config.kwargs.get("column"),
+                     value=None if observed is None else str(observed))]
+
+
+def _execution_error(where: str, config: Any, message: str) -> Problem:
+    meta = dict(config.meta or {})
+    return Problem(where=where, row=None, column=meta.get("column") or config.kwargs.get("column"),
+                   value=None, message=f"expectation {_describe(config)} could not be evaluated: "
+                                       f"{message}",
+                   fix="This check did NOT run: fix the data or the suite so it can be evaluated "
+                       "(a failed check is never counted as passed)",
+                   severity="Error", rule=EXECUTION_ERROR_RULE)
+
+
+def _not_run_problems(where: str, skipped: list[tuple[Any, tuple[str, ...]]]) -> list[Problem]:
+    """One Problem per absent column naming the checks that could not run without it."""
+    by_column: dict[str, list[str]] = {}
+    for config, missing in skipped:
+        for col in missing:
+            by_column.setdefault(col, []).append(str((config.meta or {}).get("rule") or config.type))
+    return [Problem(where=where, row=None, column=col, value=None,
+                    message=f"checks not run because column {col} is absent: "
+                            + ", ".join(dict.fromkeys(rules)),
+                    fix=f"Add {col} to the dataset as declared in the spec, then re-run the checks",
+                    severity="Error", rule=NOT_RUN_RULE)
+            for col, rules in by_column.items()]
+
+
+def _validate(data: pd.DataFrame, suite: Any) -> Any:
+    """Validate ``data`` against the whole ``suite`` in one GX call (COMPLETE result format)."""
+    runtime = _runtime()
+    batch = runtime.batch_definition.get_batch(batch_parameters={"dataframe": data})
+    return batch.validate(suite, result_format="COMPLETE")
+
+
+def run_suite(frame: pd.DataFrame, suite: Any, *,
+              max_records: int = MAX_RECORDS_PER_CHECK) -> list[Problem]:
+    """Validate ``frame`` against ``suite`` in one GX validation and return the Problems.
+
+    ``where`` is the suite name (the dataset), ``row`` the 1-based record number. Each failed
+    expectation gives one Problem per offending record (the first ``max_records``; the rest are
+    counted in one summary Problem with ``row=None``); severity, rule, message and fix come from
+    the expectation's ``meta``. An expectation that raised is a ``GX-EXECUTION-ERROR`` Problem;
+    an expectation whose column is absent is not run and is listed in a ``GX-NOT-RUN`` Problem
+    (the absence itself is reported by the column checks). Nothing is silently passed.
+    """
+    gx_module = import_gx()
+    where = str(suite.name)
+    original = frame.reset_index(drop=True)
+    data = prepare_frame(frame)
+    present = {str(c) for c in data.columns}
+
+    ranked: list[tuple[int, Problem]] = []  # (suite position, problem); -1 = not run
+    runnable: dict[str, tuple[int, Any]] = {}  # run id -> (suite position, configuration)
+    skipped: list[tuple[Any, tuple[str, ...]]] = []
+    for position, config in enumerate(suite.expectation_configurations):
+        missing = tuple(c for c in _required_columns(config) if c not in present)
+        if missing:
+            skipped.append((config, missing))
+        else:
+            runnable[f"{position}:{_check_id(config) or config.type}"] = (position, config)
+    ranked += [(-1, p) for p in _not_run_problems(where, skipped)]
+
+    if runnable:
+        expectations = []
+        for run_id, (_, config) in runnable.items():
+            expectation = config.to_domain_obj()
+            expectation.meta = {**(config.meta or {}), "_run_id": run_id}
+            expectations.append(expectation)
+        try:
+            with _LOCK, warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                outcome = _validate(data, gx_module.ExpectationSuite(name=where,
+                                                                     expectations=expectations))
+            results = list(outcome.results)
+        except Exception as exc:  # GX failed as a whole: every check is reported, none passed
+            text = f"{type(exc).__name__}: {exc}"
+            ranked += [(pos, _execution_error(where, cfg, text)) for pos, cfg in runnable.values()]
+        else:
+            seen: set[str] = set()
+            for result in results:
+                run_id = (result.expectation_config.meta or {}).get("_run_id")
+                if run_id not in runnable:
+                    continue
+                seen.add(run_id)
+                position, config = runnable[run_id]
+                error = _exception_message(result.exception_info)
+                if error is not None:
+                    ranked.append((position, _execution_error(where, config, error)))
+                elif not result.success:
+                    ranked += [(position, problem) for problem in _failure_problems(
+                        where, config, dict(result.result or {}), original, max_records)]
+            for run_id, (position, config) in runnable.items():  # no result is not a pass
+                if run_id not in seen:
+                    ranked.append((position, _execution_error(where, config,
+                                                              "GX returned no result")))
+    ranked.sort(key=lambda t: t[0])  # stable sort: suite order, then record order
+    return [p for _, p in ranked]
