@@ -94,7 +94,7 @@ class BuildContext:
         if how == "any":
             has = set(other[subj])
             return pd.Series(["Y" if s in has else pd.NA for s in subjects], index=rows.index, dtype="string")
-        cols = [split_ref(p.strip(), form_name)[1] for p in ref.split("+")]
+        cols = [c for _, c in split_refs(ref, form_name)]
         iso, reason = dates.iso_datetime(other[cols[0]], other[cols[1]] if len(cols) > 1 else None)
         complete = iso.where(iso.fillna("").str.len() >= 10)
         per_subject = complete.groupby(other[subj]).agg(how)
@@ -146,6 +146,13 @@ def split_ref(ref: str, default_form: str) -> tuple[str, str]:
     return default_form, ref.strip()
 
 
+def split_refs(ref: str, default_form: str) -> list[tuple[str, str]]:
+    """``form.DATE+TIME`` -> [(form, DATE), (form, TIME)]: later parts share the first part's form."""
+    parts = [p.strip() for p in ref.split("+")]
+    form, first = split_ref(parts[0], default_form)
+    return [(form, first)] + [split_ref(p, form) for p in parts[1:]]
+
+
 def required_raw_columns(spec: Spec) -> dict[str, set[str]]:
     """Every raw column the spec reads, per form (checked when the form is read)."""
     need: dict[str, set[str]] = {f.name: {f.subject_column} | ({f.visit_column} if f.visit_column else set())
@@ -164,9 +171,8 @@ def required_raw_columns(spec: Spec) -> dict[str, set[str]]:
             continue
         srcs = [forms_of[(mp.dataset, mp.source)]] if mp.source != "*" else [
             s.form for s in spec.sources if s.dataset == mp.dataset]
-        for part in mp.raw_column.split("+"):
-            for src_form in srcs:
-                form, col = split_ref(part.strip(), src_form)
+        for src_form in srcs:
+            for form, col in split_refs(mp.raw_column, src_form):
                 need.setdefault(form, set()).add(col)
                 if mp.condition and form != src_form:
                     try:
@@ -231,9 +237,8 @@ def check_mappings(spec: Spec) -> list[Problem]:
             if not mp.raw_column or is_dataset_level(mp.algorithm):
                 continue
             src_forms = {s.form for s in spec.sources_for(mp.dataset) if mp.source in ("*", s.name)}
-            for part in mp.raw_column.split("+"):
-                for sf in src_forms:
-                    f, col = split_ref(part.strip(), sf)
+            for sf in src_forms:
+                for f, col in split_refs(mp.raw_column, sf):
                     if f == form.name and col in pii:
                         out.append(Problem(where, mp.row, "Raw Column", mp.raw_column,
                                            f"{form.name}.{col} is declared personal data in the Forms sheet and must "

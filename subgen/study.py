@@ -11,6 +11,7 @@ Everything else about the study (id, versions, data cut) is in the spec's Study 
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,5 +46,6 @@ def load_study(folder: Path | str, spec: Path | str | None = None) -> StudyConfi
     if missing:
         raise ProblemError([Problem(str(cfg_path), None, k, None, f"[study] has no {k} entry",
                                     f'add {k} = "..." under [study]', rule="STUDY-CONFIG") for k in missing])
-    spec_path = Path(spec) if spec else (folder / cfg["spec"])
-    return StudyConfig(folder, cfg.get("name", folder.resolve().name), spec_path, folder / cfg["raw"])
+    spec_path = Path(spec) if spec else Path(os.path.normpath(folder / cfg["spec"]))
+    return StudyConfig(folder, cfg.get("name", folder.resolve().name), spec_path,
+                       Path(os.path.normpath(folder / cfg["raw"])))
