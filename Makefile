@@ -25,7 +25,7 @@ sdtm: $(STAMP)
 	@for s in $(STUDIES); do $(BIN)/subgen sdtm --study $$s --out $(OUT) || exit $$?; done
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 demo-data: $(STAMP)
 	$(BIN)/python -m subgen.simulate --study ms_exo --out studies/ms_exo/raw

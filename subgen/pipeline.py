@@ -190,6 +190,11 @@ def reconciliation(ctx: BuildContext) -> pd.DataFrame:
                      "read_only": len(read_only), "excluded": len(excluded), "not_mapped": not_mapped,
                      "datasets": ", ".join(sorted(set(used["dataset"]))),
                      "status": "complete" if not_mapped == 0 else "rows not mapped to any dataset"})
+    declared = {f.file for f in ctx.spec.forms}
+    for extra in sorted(p for p in ctx.raw_dir.glob("*.csv") if p.name not in declared):
+        n = max(sum(1 for _ in extra.open(encoding="utf-8", errors="replace")) - 1, 0)
+        rows.append({"form": "", "file": extra.name, "rows_in": n, "as_records": 0, "read_only": 0, "excluded": 0,
+                     "not_mapped": n, "datasets": "", "status": "file not declared in the spec's Forms sheet"})
     return pd.DataFrame(rows)
 
 
