@@ -1,0 +1,31 @@
+"""The README's two commands work from a clean clone with nothing installed by hand."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.skipif(shutil.which("git") is None or shutil.which("make") is None, reason="needs git and make")
+def test_make_sdtm_and_make_test_from_clean_clone(root: Path, tmp_path: Path) -> None:
+    if not (root / ".git").exists():
+        pytest.skip("not a git checkout")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(root), str(clone)], check=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHONPATH"))}
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if ".venv" not in p)
+    sdtm = subprocess.run(["make", "sdtm"], cwd=clone, env=env, capture_output=True, text=True, timeout=900)
+    assert sdtm.returncode == 0, sdtm.stdout[-3000:] + sdtm.stderr[-3000:]
+    for study in ("ms_exo", "t2dm_exo"):
+        names = sorted(p.name for p in (clone / "out" / study / "sdtm").glob("*.xpt"))
+        assert names == ["dm.xpt", "ta.xpt", "te.xpt", "ti.xpt", "ts.xpt", "tv.xpt"]
+    test = subprocess.run(["make", "test", "PYTEST_ARGS=tests/test_dates.py tests/test_conditions.py"], cwd=clone,
+                          env=env, capture_output=True, text=True, timeout=900)
+    assert test.returncode == 0, test.stdout[-3000:] + test.stderr[-3000:]
+    assert " passed" in test.stdout
