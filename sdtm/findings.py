@@ -1,0 +1,257 @@
+"""Findings derivations: baseline flag, standard results and units, reference ranges, NRIND.
+
+Variables are named from the dataset's two-letter prefix (``LB`` -> LBORRES, LBORRESU, ...).
+Unit conversions come from the spec's Units sheet: a row (test code or ``*``, from unit, to
+unit, factor) says that a result in ``from unit`` times ``factor`` is the result in ``to unit``;
+a row for the record's test code wins over a ``*`` row. Units are compared as written (trimmed):
+``mg/dL`` and ``mg/dl`` are different spellings and need their own rows.
+
+Standard numbers are rounded to 6 significant digits (:data:`SIG_DIGITS`): enough for any
+collected lab value (instruments report 3-5 significant digits, and conversion factors in
+the Units sheet have at most 4-6), while removing binary floating-point noise from the
+multiplication (180 x 0.0555 = 9.990000000000002 -> 9.99), so STRESC is the text a reviewer
+would write and the same number is in STRESN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sdtm import dates
+from sdtm.algorithms import algorithm
+from sdtm.visits import _report_records
+from subgen.raw import FILE_COL, ROW_COL
+from subgen.spec.model import Mapping, UnitConversion
+
+SIG_DIGITS = 6
+NOT_DONE = "NOT DONE"
+_NUMBER = r"^[+-]?(?:\d+\.?\d*|\.\d+)$"
+_LIMIT = r"^(?P<op><=|>=|<|>)\s*(?P<num>[+-]?(?:\d+\.?\d*|\.\d+))$"
+_COMMA = r"^[<>]?=?\s*[+-]?\d+,\d+$"
+
+
+# --------------------------------------------------------------------------- baseline flag
+def baseline_flag(frame: pd.DataFrame, prefix: str, groups: list[str], reference: pd.Series) -> pd.Series:
+    """--LOBXFL: 'Y' on the last valid record on or before the reference date-time, per USUBJID and ``groups``.
+
+    Valid: --ORRES not blank and --STAT (if present) not NOT DONE, with a complete --DTC date.
+    On or before: date-times are compared when both the record and the reference have a time,
+    else dates (a record on the first-dose day without a time counts as pre-dose). Last: by
+    --DTC (an untimed record sorts before a timed one of the same day); ties broken by the
+    higher --SEQ, then the later raw file/row, so exactly one record per group is flagged.
+    Subjects without a reference (never dosed) get no flag.
+    """
+    dtc = frame[f"{prefix}DTC"].astype("string")
+    ref = reference.astype("string")
+    result = frame[f"{prefix}ORRES"].astype("string").str.strip()
+    valid = result.notna() & result.ne("")
+    if f"{prefix}STAT" in frame:
+        valid &= ~frame[f"{prefix}STAT"].astype("string").str.upper().eq(NOT_DONE).fillna(False)
+    day, ref_day = dates.complete_date(dtc), dates.complete_date(ref)
+    timed = dtc.str.len().ge(16).fillna(False) & ref.str.len().ge(16).fillna(False)
+    before = (day <= ref_day).fillna(False)
+    before = before.where(~timed, (dtc.str.slice(0, 16) <= ref.str.slice(0, 16)).fillna(False))
+    eligible = valid.fillna(False) & day.notna() & ref_day.notna() & before
+    order = [c for c in (f"{prefix}SEQ", FILE_COL, ROW_COL) if c in frame]
+    cand = frame.loc[eligible, ["USUBJID", *groups, *order]].assign(__dtc=dtc[eligible])
+    cand = cand.sort_values(["__dtc", *order], kind="stable")
+    last = cand.groupby(["USUBJID", *groups], dropna=False).tail(1).index
+    out = pd.Series(pd.NA, index=frame.index, dtype="string")
+    out.loc[last] = "Y"
+    return out
+
+
+@algorithm("derive_lobxfl", "dataset", value=True, needs=("DM",))
+def derive_lobxfl(frame: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
+    """--LOBXFL 'Y' on each subject's last non-missing result on or before RFXSTDTC per Value's grouping (e.g. LBTESTCD,LBSPEC).
+
+    Ties on the same date-time go to the higher --SEQ (then later raw row); NOT DONE and blank
+    results are skipped; subjects never dosed get no flag.
+    """
+    groups = [g.strip() for g in mapping.value.split(",") if g.strip()]
+    ref = frame["USUBJID"].map(ctx.finished("DM").set_index("USUBJID")["RFXSTDTC"])
+    return baseline_flag(frame, _prefix(mapping), groups, ref)
+
+
+# --------------------------------------------------------------------------- numbers and units
+def sig_round(values: pd.Series, digits: int = SIG_DIGITS) -> pd.Series:
+    """Round to ``digits`` significant digits (Float64, missing kept)."""
+    x = pd.to_numeric(values, errors="coerce").astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mag = np.floor(np.log10(np.abs(x)))
+    mag = np.where(np.isfinite(mag), mag, 0)
+    scale = 10.0 ** (digits - 1 - mag)
+    return pd.Series(np.round(x * scale) / scale, index=values.index).astype("Float64")
+
+
+def format_number(values: pd.Series) -> pd.Series:
+    """Numbers as plain decimal text without exponent or trailing zeros (12.4, 9.99, 100, 0.0005)."""
+    x = values.astype("Float64")
+    text = x.dropna().astype(float).map(lambda v: np.format_float_positional(v, trim="-"))
+    return text.reindex(values.index).astype("string")
+
+
+def parse_results(orres: pd.Series) -> pd.DataFrame:
+    """Classify raw result text: NUMBER (float or NA), OP and LIMIT for '<0.5'-style results, COMMA flag."""
+    text = orres.astype("string").str.strip()
+    text = text.mask(text.eq(""))
+    is_num = text.str.match(_NUMBER).fillna(False)
+    lim = text.str.extract(_LIMIT)
+    return pd.DataFrame({"TEXT": text,
+                         "NUMBER": pd.to_numeric(text.where(is_num), errors="coerce").astype("Float64"),
+                         "OP": lim["op"].astype("string"),
+                         "LIMIT": pd.to_numeric(lim["num"], errors="coerce").astype("Float64"),
+                         "COMMA": text.str.match(_COMMA).fillna(False)}, index=orres.index)
+
+
+def unit_factors(testcd: pd.Series, unit: pd.Series, units: tuple[UnitConversion, ...] | list[UnitConversion]
+                 ) -> pd.DataFrame:
+    """Per record, the Units row that applies: FACTOR (float, NA when none) and TO unit."""
+    specific = {(u.test, u.from_unit.strip()): (u.factor, u.to_unit) for u in units if u.test != "*"}
+    generic = {u.from_unit.strip(): (u.factor, u.to_unit) for u in units if u.test == "*"}
+    u = unit.astype("string").str.strip()
+    key = pd.Series(list(zip(testcd.astype("string").fillna(""), u.fillna(""))), index=unit.index)
+    hit = key.map(specific)
+    hit = hit.where(hit.notna(), u.map(generic))
+    return pd.DataFrame({"FACTOR": hit.str[0].astype("Float64"), "TO": hit.str[1].astype("string")},
+                        index=unit.index)
+
+
+def standard_results(orres: pd.Series, orresu: pd.Series, testcd: pd.Series,
+                     units: tuple[UnitConversion, ...] | list[UnitConversion]) -> pd.DataFrame:
+    """STRESC, STRESN, STRESU plus problem masks (BAD_UNIT, BAD_NUMBER, COMMA) for each record.
+
+    * numeric result with a Units row: STRESN = ORRES x factor rounded to 6 significant digits,
+      STRESC its text, STRESU the to-unit;
+    * ``<x``/``>x`` (limit of quantification): STRESC = the operator + converted limit, STRESN
+      missing, STRESU the to-unit;
+    * text result (Positive, Negative, ...) in a test that is not numeric: STRESC upper-cased,
+      STRESN and STRESU missing;
+    * numeric or limit result whose unit has no Units row: all missing, BAD_UNIT;
+    * decimal comma (5,6) or text in a numeric test (one with a unit, or with numeric results
+      elsewhere in the frame): all missing, BAD_NUMBER (COMMA tells which).
+    """
+    p = parse_results(orres)
+    conv = unit_factors(testcd, orresu, units)
+    has_unit = orresu.astype("string").str.strip().fillna("").ne("")
+    numeric_test = p["NUMBER"].notna().groupby(testcd.astype("string").fillna("")).transform("any")
+    quantity = p["NUMBER"].notna() | p["LIMIT"].notna()
+    text = p["TEXT"].notna() & ~quantity
+    bad_number = text & (p["COMMA"] | has_unit | numeric_test)
+    bad_unit = quantity & conv["FACTOR"].isna()
+    stresn = sig_round(p["NUMBER"] * conv["FACTOR"])
+    limit = format_number(sig_round(p["LIMIT"] * conv["FACTOR"]))
+    stresc = format_number(stresn)
+    stresc = stresc.where(p["LIMIT"].isna(), p["OP"] + limit)
+    stresc = stresc.where(~(text & ~bad_number), p["TEXT"].str.upper())
+    stresu = conv["TO"].where(quantity & ~bad_unit)
+    return pd.DataFrame({"STRESC": stresc.astype("string"), "STRESN": stresn.astype("Float64"),
+                         "STRESU": stresu.astype("string"), "BAD_UNIT": bad_unit.fillna(False),
+                         "BAD_NUMBER": bad_number.fillna(False), "COMMA": p["COMMA"]}, index=orres.index)
+
+
+def standard_range(ornr: pd.Series, orresu: pd.Series, testcd: pd.Series,
+                   units: tuple[UnitConversion, ...] | list[UnitConversion]) -> tuple[pd.Series, pd.Series]:
+    """--STNRLO/--STNRHI from --ORNRLO/--ORNRHI with the result's factor; returns (value, not_a_number mask)."""
+    p = parse_results(ornr)
+    conv = unit_factors(testcd, orresu, units)
+    return sig_round(p["NUMBER"] * conv["FACTOR"]), p["TEXT"].notna() & p["NUMBER"].isna()
+
+
+def reference_indicator(stresn: pd.Series, stresc: pd.Series, lo: pd.Series, hi: pd.Series) -> pd.Series:
+    """--NRIND: LOW below STNRLO, HIGH above STNRHI, NORMAL within; missing when either limit is missing.
+
+    A ``<x`` result (below the limit of quantification, STRESN missing) is LOW when x <= STNRLO
+    (the true value is below x, so below the range) and missing otherwise (it may be in range);
+    a ``>x`` result is HIGH when x >= STNRHI, else missing.
+    """
+    n = stresn.astype("Float64")
+    lo, hi = lo.astype("Float64"), hi.astype("Float64")
+    lim = parse_results(stresc)
+    ranged = lo.notna() & hi.notna()
+    out = pd.Series(pd.NA, index=n.index, dtype="string")
+    out = out.mask(ranged & n.notna(), "NORMAL")
+    out = out.mask((ranged & (n < lo)).fillna(False), "LOW")
+    out = out.mask((ranged & (n > hi)).fillna(False), "HIGH")
+    below = (ranged & n.isna() & lim["OP"].isin(["<", "<="]) & (lim["LIMIT"] <= lo)).fillna(False)
+    above = (ranged & n.isna() & lim["OP"].isin([">", ">="]) & (lim["LIMIT"] >= hi)).fillna(False)
+    return out.mask(below, "LOW").mask(above, "HIGH")
+
+
+# --------------------------------------------------------------------------- algorithm wrappers
+def _prefix(mapping: Mapping) -> str:
+    return mapping.dataset[:2]
+
+
+def _std(frame: pd.DataFrame, mapping: Mapping, ctx) -> pd.DataFrame:
+    p = _prefix(mapping)
+    return standard_results(frame[f"{p}ORRES"], _col(frame, f"{p}ORRESU"), frame[f"{p}TESTCD"], ctx.spec.units)
+
+
+def _col(frame: pd.DataFrame, name: str) -> pd.Series:
+    return frame[name] if name in frame else pd.Series(pd.NA, index=frame.index, dtype="string")
+
+
+@algorithm("derive_stresn", "dataset")
+def derive_stresn(frame: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
+    """--STRESN = numeric --ORRES x the Units sheet factor for (--TESTCD or *, --ORRESU), 6 significant digits."""
+    return _std(frame, mapping, ctx)["STRESN"]
+
+
+@algorithm("derive_stresc", "dataset")
+def derive_stresc(frame: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
+    """--STRESC: the standard number as text, '<' + converted limit for '<x' results, text results upper-cased.
+
+    Files the result problems of the standardisation (once, here): a numeric result in a unit
+    the Units sheet does not convert (MAP-UNIT), a decimal comma or text in a numeric test
+    (MAP-NUMBER); those records get no standard result.
+    """
+    p = _prefix(mapping)
+    std = _std(frame, mapping, ctx)
+    units = _col(frame, f"{p}ORRESU").astype("string").fillna("")
+    msg = (f"{mapping.dataset}: result unit '" + units + "' of test " + frame[f"{p}TESTCD"].astype("string")
+           .fillna("") + " has no row in the Units sheet; standard result left missing")
+    for mask, message, fix, rule in (
+            (std["BAD_UNIT"], msg, "add a Units row (test or *, from unit, to unit, factor)", "MAP-UNIT"),
+            (std["BAD_NUMBER"] & std["COMMA"], f"{mapping.dataset}: decimal comma in a numeric result",
+             "use a decimal point (5.6, not 5,6) in the export", "MAP-NUMBER"),
+            (std["BAD_NUMBER"] & ~std["COMMA"], f"{mapping.dataset}: text result in a numeric test",
+             "enter a number (or <limit) or record the test as NOT DONE", "MAP-NUMBER")):
+        column = f"{p}ORRESU" if rule == "MAP-UNIT" else f"{p}ORRES"
+        _report_by_record(ctx, frame, mask, column, message, fix, rule)
+    return std["STRESC"]
+
+
+@algorithm("derive_stresu", "dataset")
+def derive_stresu(frame: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
+    """--STRESU: the Units sheet's to-unit for records with a standard numeric result or limit."""
+    return _std(frame, mapping, ctx)["STRESU"]
+
+
+@algorithm("derive_strnr", "dataset")
+def derive_strnr(frame: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
+    """--STNRLO/--STNRHI from --ORNRLO/--ORNRHI (named after the target variable) with the result's unit factor."""
+    p = _prefix(mapping)
+    source = mapping.variable.replace("STNR", "ORNR")
+    value, bad = standard_range(_col(frame, source), _col(frame, f"{p}ORRESU"), frame[f"{p}TESTCD"],
+                                ctx.spec.units)
+    _report_by_record(ctx, frame, bad, source, f"{mapping.dataset}: reference limit is not a number",
+                      "enter the limit as a plain number with a decimal point", "MAP-NUMBER")
+    return value
+
+
+@algorithm("derive_nrind", "dataset")
+def derive_nrind(frame: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
+    """--NRIND: LOW/HIGH/NORMAL from --STRESN against --STNRLO/--STNRHI; '<x' is LOW only when x <= STNRLO."""
+    p = _prefix(mapping)
+    return reference_indicator(frame[f"{p}STRESN"], frame[f"{p}STRESC"], frame[f"{p}STNRLO"], frame[f"{p}STNRHI"])
+
+
+def _report_by_record(ctx, frame: pd.DataFrame, mask: pd.Series, column: str, message: str | pd.Series, fix: str,
+                      rule: str) -> None:
+    if isinstance(message, str):
+        _report_records(ctx, frame, mask, column, message, fix, rule)
+        return
+    for text in message[mask].unique():
+        _report_records(ctx, frame, mask & message.eq(text), column, text, fix, rule)
