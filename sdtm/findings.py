@@ -64,7 +64,7 @@ def baseline_flag(frame: pd.DataFrame, prefix: str, groups: list[str], reference
 
 @algorithm("derive_lobxfl", "dataset", value=True, needs=("DM",))
 def derive_lobxfl(frame: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
-    """--LOBXFL 'Y' on each subject's last non-missing result on or before RFXSTDTC per Value's grouping (e.g. LBTESTCD,LBSPEC).
+    """--LOBXFL 'Y' on the subject's last result on/before RFXSTDTC per Value's groups (e.g. LBTESTCD,LBSPEC).
 
     Ties on the same date-time go to the higher --SEQ (then later raw row); NOT DONE and blank
     results are skipped; subjects never dosed get no flag.
@@ -108,14 +108,16 @@ def parse_results(orres: pd.Series) -> pd.DataFrame:
 def unit_factors(testcd: pd.Series, unit: pd.Series, units: tuple[UnitConversion, ...] | list[UnitConversion]
                  ) -> pd.DataFrame:
     """Per record, the Units row that applies: FACTOR (float, NA when none) and TO unit."""
-    specific = {(u.test, u.from_unit.strip()): (u.factor, u.to_unit) for u in units if u.test != "*"}
-    generic = {u.from_unit.strip(): (u.factor, u.to_unit) for u in units if u.test == "*"}
-    u = unit.astype("string").str.strip()
-    key = pd.Series(list(zip(testcd.astype("string").fillna(""), u.fillna(""))), index=unit.index)
-    hit = key.map(specific)
-    hit = hit.where(hit.notna(), u.map(generic))
-    return pd.DataFrame({"FACTOR": hit.str[0].astype("Float64"), "TO": hit.str[1].astype("string")},
-                        index=unit.index)
+    specific = {f"{u.test}\x1f{u.from_unit.strip()}": u for u in units if u.test != "*"}
+    generic = {u.from_unit.strip(): u for u in units if u.test == "*"}
+    u = unit.astype("string").str.strip().fillna("")
+    key = testcd.astype("string").fillna("") + "\x1f" + u
+    factor = key.map({k: v.factor for k, v in specific.items()}).astype("Float64")
+    to = key.map({k: v.to_unit for k, v in specific.items()}).astype("string")
+    generic_hit = factor.isna()
+    factor = factor.where(~generic_hit, u.map({k: v.factor for k, v in generic.items()}).astype("Float64"))
+    to = to.where(~generic_hit, u.map({k: v.to_unit for k, v in generic.items()}).astype("string"))
+    return pd.DataFrame({"FACTOR": factor, "TO": to}, index=unit.index)
 
 
 def standard_results(orres: pd.Series, orresu: pd.Series, testcd: pd.Series,

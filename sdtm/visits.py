@@ -38,7 +38,7 @@ def match_visits(raw: pd.Series, tv_visits: list[str] | tuple[str, ...]) -> tupl
 
 @algorithm("assign_visit", "record", raw=True)
 def assign_visit(rows: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
-    """VISIT from raw visit text matched to the TV sheet's VISIT (case/blank-insensitive); 'Unscheduled...' -> UNSCHEDULED.
+    """VISIT: raw visit text matched to the TV sheet's VISIT (case/blanks ignored); 'Unscheduled..' -> UNSCHEDULED.
 
     Raw text matching no TV visit is reported (MAP-VISIT, file/row/column/value) and left missing.
     """
@@ -185,8 +185,10 @@ def derive_epoch(frame: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
         if "SV" in ctx.datasets and mapping.dataset != "SV":
             sv = ctx.finished("SV")
             later[epoch] = visit_dates(sv["USUBJID"], sv["VISIT"], sv["SVSTDTC"], visit)
-        else:
+        elif "VISIT" in frame:
             later[epoch] = visit_dates(frame["USUBJID"], frame["VISIT"], frame[dtc_var], visit)
+        else:  # no SV and no VISIT here: the epoch's start is unknown, so it never starts
+            later[epoch] = pd.Series(dtype="string")
     ta = pd.DataFrame(ctx.spec.design_rows("TA"))
     starts = epoch_starts(ctx.finished("DM"), ta, later)
     return assign_epochs(frame["USUBJID"], frame[dtc_var], starts)
