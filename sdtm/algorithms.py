@@ -239,6 +239,37 @@ def derive_study_day(frame: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
     return dates.study_day(frame[mapping.value], ref)
 
 
+@algorithm("derive_lookup", "dataset", value=True)
+def derive_lookup(frame: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
+    """A variable of another finished dataset matched on a shared key: Value ``TI.IETEST@IETESTCD``."""
+    dataset, variable, key = parse_lookup(mapping.value)
+    other = ctx.finished(dataset)
+    table = other.drop_duplicates(key).set_index(key)[variable]
+    return frame[key].map(table).astype("string")
+
+
+def parse_lookup(value: str | None) -> tuple[str, str, str]:
+    """``DS.VAR@KEY`` -> (DS, VAR, KEY); ValueError saying how to write it otherwise."""
+    text = (value or "").strip()
+    if "." not in text or "@" not in text:
+        raise ValueError(f"cannot read {text!r}; write DATASET.VARIABLE@KEY, e.g. TI.IETEST@IETESTCD")
+    target, key = text.split("@", 1)
+    dataset, variable = target.split(".", 1)
+    return dataset.strip(), variable.strip(), key.strip()
+
+
+def dependencies(mapping: Mapping) -> set[str]:
+    """Datasets that must be finished before ``mapping`` can run (declared needs plus a look-up's dataset)."""
+    alg = REGISTRY.get(mapping.algorithm)
+    needs = set(alg.needs) if alg else set()
+    if mapping.algorithm == "derive_lookup":
+        try:
+            needs.add(parse_lookup(mapping.value)[0])
+        except ValueError:
+            pass
+    return needs
+
+
 def _blank_to_na(series: pd.Series) -> pd.Series:
     s = series.astype("string").str.strip()
     return s.mask(s.eq(""))
@@ -258,3 +289,7 @@ def unknown_algorithm_problem(mapping: Mapping, spec_path: str) -> Problem:
     hint = f" Did you mean {near[0]!r}?" if near else ""
     return Problem(f"{spec_path} [Mappings]", mapping.row, "Algorithm", mapping.algorithm,
                    f"unknown algorithm.{hint}", "use one of: " + ", ".join(sorted(REGISTRY)), rule="SPEC-ALGORITHM")
+
+
+# Algorithm families in their own modules register themselves on import.
+from sdtm import findings, supp, visits  # noqa: E402,F401

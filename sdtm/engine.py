@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from sdtm import dates
-from sdtm.algorithms import REGISTRY, is_dataset_level, unknown_algorithm_problem
+from sdtm.algorithms import REGISTRY, dependencies, is_dataset_level, parse_lookup, unknown_algorithm_problem
 from sdtm.conditions import ConditionError, condition_columns, evaluate, parse_condition
 from subgen.problems import Problem, ProblemError
 from subgen.raw import FILE_COL, LINEAGE_COLS, ROW_COL, read_form
@@ -217,6 +217,21 @@ def check_mappings(spec: Spec) -> list[Problem]:
             if mp.value not in cl.submission_values:
                 out.append(Problem(where, mp.row, "Value", mp.value, f"not a term of codelist {cl.id}",
                                    "use one of: " + ", ".join(cl.submission_values[:10]), rule="SPEC-CT"))
+        if mp.algorithm == "derive_lookup":
+            try:
+                ds_name, var_name, key = parse_lookup(mp.value)
+                other = spec.dataset(ds_name)
+                for name in (var_name, key):
+                    if name not in other.variable_names:
+                        out.append(Problem(where, mp.row, "Value", mp.value, f"{ds_name} has no variable {name}",
+                                           rule="SPEC-MAPPING"))
+                if key not in spec.dataset(mp.dataset).variable_names:
+                    out.append(Problem(where, mp.row, "Value", mp.value, f"{mp.dataset} has no key variable {key}",
+                                       rule="SPEC-MAPPING"))
+            except ValueError as exc:
+                out.append(Problem(where, mp.row, "Value", mp.value, str(exc), rule="SPEC-MAPPING"))
+            except KeyError as exc:
+                out.append(Problem(where, mp.row, "Value", mp.value, f"unknown dataset: {exc}", rule="SPEC-MAPPING"))
         if mp.algorithm in ("derive_copy", "derive_decode", "derive_study_day") and mp.value:
             if mp.value not in spec.dataset(mp.dataset).variable_names:
                 out.append(Problem(where, mp.row, "Value", mp.value, f"{mp.dataset} has no variable {mp.value}",
@@ -251,9 +266,8 @@ def build_order(spec: Spec, names: list[str]) -> list[str]:
     """Datasets in an order where every dataset's algorithm dependencies are built first."""
     graph: dict[str, set[str]] = {n: set() for n in names}
     for mp in spec.mappings:
-        alg = REGISTRY.get(mp.algorithm)
-        if alg and mp.dataset in graph:
-            graph[mp.dataset].update(d for d in alg.needs if d != mp.dataset and d in graph)
+        if mp.dataset in graph:
+            graph[mp.dataset].update(d for d in dependencies(mp) if d != mp.dataset and d in graph)
     from sdtm.design import design_needs
 
     for n in names:
@@ -302,7 +316,36 @@ def build_dataset(ctx: BuildContext, dataset: Dataset) -> pd.DataFrame:
             frame[mp.variable] = values.where(mask, frame[mp.variable])
         else:
             frame[mp.variable] = values.where(mask)
+    frame = apply_data_cut(ctx, frame, dataset)
     return conform(ctx, frame, dataset)
+
+
+def apply_data_cut(ctx: BuildContext, frame: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
+    """Leave out records that start after the Study sheet's DataCutDate; each one is reported, not lost.
+
+    The start is --STDTC (else --DTC). A partial date is after the cut only when its known part is
+    (e.g. 2026-11 for a cut of 2026-10-31). DM and trial-design datasets are never cut.
+    """
+    prefix = dataset.name[:2]
+    var = next((v for v in (f"{prefix}STDTC", f"{prefix}DTC") if v in frame.columns), None)
+    if var is None or dataset.name == "DM" or frame.empty:
+        return frame
+    cut = ctx.spec.study.data_cut.isoformat()
+    start = frame[var].astype("string").str.slice(0, 10)
+    cut_prefix = start.str.len().map({4: cut[:4], 7: cut[:7], 10: cut})  # compare only the known part
+    after = (start > cut_prefix).fillna(False).astype(bool)
+    if after.any():
+        dropped = frame[after]
+        for file, row, value in dropped[[FILE_COL, ROW_COL, var]].itertuples(index=False):
+            ctx.report(file, int(row), var, value, f"{dataset.name} record starts after the data cut ({cut}); "
+                       f"left out of {dataset.name}", "none needed: it is included after the next data cut",
+                       "CUT-AFTER", "Notice")
+        keys = set(zip(dropped[FILE_COL], dropped[ROW_COL]))
+        ctx.usage = [u[~((u["dataset"] == dataset.name) & u["how"].str.startswith("record")
+                         & pd.Series(list(zip(u["file"], u["row"])), index=u.index).isin(keys))]
+                     for u in ctx.usage]
+        ctx.mark_used(dropped, dataset.name, f"excluded: starts after the data cut {cut}")
+    return frame[~after]
 
 
 def _apply_record(ctx: BuildContext, rows: pd.DataFrame, maps: list[Mapping], dataset: Dataset) -> pd.DataFrame:

@@ -24,3 +24,32 @@ def reference() -> Path:
     if not REFERENCE.is_dir():
         pytest.skip("../shared/reference is not beside the project")
     return REFERENCE
+
+
+STUDIES = ("ms_exo", "t2dm_exo")
+
+
+@pytest.fixture(scope="session")
+def built(root: Path, tmp_path_factory) -> dict[str, Path]:
+    """The demo studies' SDTM output folders, built once per test session."""
+    from subgen.pipeline import run_sdtm
+
+    out = tmp_path_factory.mktemp("sdtm")
+    return {s: run_sdtm(root / "studies" / s, out).out_dir for s in STUDIES}
+
+
+def read(folder: Path, name: str):
+    """One XPT file of a build, read with pyreadstat."""
+    import pyreadstat
+
+    frame, _ = pyreadstat.read_xport(str(folder / f"{name}.xpt"))
+    return frame
+
+
+def subject(frame, usubjid: str) -> dict:
+    """The single record of ``usubjid`` as a dict, blanks and NaN as None."""
+    import math
+
+    row = frame[frame["USUBJID"] == usubjid]
+    assert len(row) == 1
+    return {k: (None if (isinstance(v, float) and math.isnan(v)) or v == "" else v) for k, v in row.iloc[0].items()}
