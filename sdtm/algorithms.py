@@ -38,6 +38,7 @@ class Algorithm:
     needs: tuple[str, ...] = ()  # datasets that must be finished first
     needs_raw: bool = False  # reads the Raw Column cell
     needs_value: bool = False  # reads the Value cell
+    own_condition: bool = False  # applies the Condition to the form it reads (not to the source rows)
     doc: str = ""
 
 
@@ -45,11 +46,11 @@ REGISTRY: dict[str, Algorithm] = {}
 
 
 def algorithm(name: str, level: Level, *, needs: tuple[str, ...] = (), raw: bool = False,
-              value: bool = False) -> Callable:
+              value: bool = False, own_condition: bool = False) -> Callable:
     """Register ``fn`` as the algorithm ``name``."""
 
     def wrap(fn: Callable) -> Callable:
-        REGISTRY[name] = Algorithm(name, level, fn, needs, raw, value, (fn.__doc__ or "").strip())
+        REGISTRY[name] = Algorithm(name, level, fn, needs, raw, value, own_condition, (fn.__doc__ or "").strip())
         return fn
 
     return wrap
@@ -177,19 +178,19 @@ def _aggregate_datetime(rows: pd.DataFrame, mapping: Mapping, ctx, how: str) -> 
     return values
 
 
-@algorithm("first_datetime", "record", raw=True)
+@algorithm("first_datetime", "record", raw=True, own_condition=True)
 def first_datetime(rows: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
     """Earliest complete ISO date/time per subject from another form's DATE[+TIME] (rows meeting Condition)."""
     return _aggregate_datetime(rows, mapping, ctx, "min")
 
 
-@algorithm("last_datetime", "record", raw=True)
+@algorithm("last_datetime", "record", raw=True, own_condition=True)
 def last_datetime(rows: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
     """Latest complete ISO date/time per subject from another form's DATE[+TIME] (rows meeting Condition)."""
     return _aggregate_datetime(rows, mapping, ctx, "max")
 
 
-@algorithm("flag_any", "record", raw=True)
+@algorithm("flag_any", "record", raw=True, own_condition=True)
 def flag_any(rows: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
     """'Y' when the subject has any row in the form named by Raw Column meeting Condition, else missing."""
     return ctx.subject_aggregate(rows, mapping, "any")

@@ -92,8 +92,7 @@ class BuildContext:
         self.mark_used(other, mapping.dataset, f"summarised for {mapping.variable}")
         subjects = rows[self.form_of(rows).subject_column]
         if how == "any":
-            has = set(other[subj])
-            return pd.Series(["Y" if s in has else pd.NA for s in subjects], index=rows.index, dtype="string")
+            return pd.Series("Y", index=rows.index, dtype="string").where(subjects.isin(other[subj]))
         cols = [c for _, c in split_refs(ref, form_name)]
         iso, reason = dates.iso_datetime(other[cols[0]], other[cols[1]] if len(cols) > 1 else None)
         complete = iso.where(iso.fillna("").str.len() >= 10)
@@ -355,8 +354,10 @@ def _apply_record(ctx: BuildContext, rows: pd.DataFrame, maps: list[Mapping], da
             out[col] = rows[col]
     for mp in maps:
         values = REGISTRY[mp.algorithm].fn(rows, mp, ctx)
-        if mp.condition and "." not in (mp.raw_column or "") and mp.algorithm not in (
-                "first_datetime", "last_datetime", "flag_any"):
+        # A Condition filters the source rows, unless the algorithm reads another form (form.COL or a
+        # per-subject summary): then it filters that form instead.
+        reads_other_form = "." in (mp.raw_column or "").split("+")[0]
+        if mp.condition and not reads_other_form and not REGISTRY[mp.algorithm].own_condition:
             mask = evaluate(rows, mp.condition)
             values = values.where(mask, out[mp.variable] if mp.variable in out else pd.NA)
         out[mp.variable] = values
