@@ -88,15 +88,24 @@ def visit_numbers(usubjid: pd.Series, visit: pd.Series, dtc: pd.Series, tv: pd.D
     return out
 
 
-@algorithm("derive_visitnum", "dataset", value=True)
+@algorithm("derive_visitnum", "dataset", value=True, needs=("SV",))
 def derive_visitnum(frame: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
     """VISITNUM: TV's number for scheduled visits; UNSCHEDULED -> latest earlier scheduled VISITNUM + .01, .02 by date.
 
-    Value names the --DTC variable. An unscheduled visit before any scheduled one counts from
-    (first TV VISITNUM - 1); unscheduled records without a complete date get no VISITNUM (reported).
+    Value names the --DTC variable. When the spec builds SV, an unscheduled record takes the
+    VISITNUM of the subject's SV unscheduled visit on the same date, so one visit has one number
+    in every domain (a domain without samples at every scheduled visit would otherwise anchor on
+    an earlier visit). Without SV, or for a date SV does not have, the rule of
+    :func:`visit_numbers` applies to the dataset's own records. An unscheduled visit before any
+    scheduled one counts from (first TV VISITNUM - 1); unscheduled records without a complete
+    date get no VISITNUM (reported).
     """
     tv = pd.DataFrame(ctx.spec.design_rows("TV"), columns=["VISITNUM", "VISIT"])
     out = visit_numbers(frame["USUBJID"], frame["VISIT"], frame[mapping.value], tv)
+    if mapping.dataset != "SV" and "SV" in ctx.datasets:
+        out = out.where(~frame["VISIT"].eq(UNSCHEDULED).fillna(False),
+                        sv_unscheduled_numbers(ctx.datasets["SV"], frame["USUBJID"], frame[mapping.value])
+                        .fillna(out))
     undated = frame["VISIT"].eq(UNSCHEDULED).fillna(False) & out.isna()
     _report_records(ctx, frame, undated, mapping.value,
                     f"{mapping.dataset}.VISITNUM: unscheduled visit without a complete date cannot be numbered",
@@ -105,6 +114,17 @@ def derive_visitnum(frame: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
 
 
 # --------------------------------------------------------------------------- EPOCH
+def sv_unscheduled_numbers(sv: pd.DataFrame, usubjid: pd.Series, dtc: pd.Series) -> pd.Series:
+    """VISITNUM of the subject's SV unscheduled visit on each record's date (missing when SV has none)."""
+    uns = sv[sv["VISIT"].eq(UNSCHEDULED).fillna(False)]
+    table = (pd.DataFrame({"USUBJID": uns["USUBJID"].astype("string"),
+                           "DAY": dates.complete_date(uns["SVSTDTC"]), "NUM": uns["VISITNUM"].astype("Float64")})
+             .dropna().drop_duplicates(["USUBJID", "DAY"]))
+    keys = pd.DataFrame({"USUBJID": usubjid.astype("string").values, "DAY": dates.complete_date(dtc).values})
+    return pd.Series(keys.merge(table, on=["USUBJID", "DAY"], how="left")["NUM"].values, index=usubjid.index,
+                     dtype="Float64")
+
+
 def parse_epoch_value(value: str) -> tuple[str, dict[str, str]]:
     """``"EXSTDTC|FOLLOW-UP=MONTH 12"`` -> ``("EXSTDTC", {"FOLLOW-UP": "MONTH 12"})``."""
     parts = [p.strip() for p in (value or "").split("|")]
