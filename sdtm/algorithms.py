@@ -20,7 +20,6 @@ from typing import Callable, Literal
 import pandas as pd
 
 from sdtm import dates
-from sdtm.conditions import evaluate
 from subgen.problems import Problem
 from subgen.raw import FILE_COL, ROW_COL
 from subgen.spec.model import Mapping, normalise_term
@@ -173,21 +172,16 @@ def assign_topic(rows: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
     return pd.Series(ctx.source_of(rows).topic_value, index=rows.index, dtype="string")
 
 
-def _aggregate_datetime(rows: pd.DataFrame, mapping: Mapping, ctx, how: str) -> pd.Series:
-    values = ctx.subject_aggregate(rows, mapping, how)
-    return values
-
-
 @algorithm("first_datetime", "record", raw=True, own_condition=True)
 def first_datetime(rows: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
     """Earliest complete ISO date/time per subject from another form's DATE[+TIME] (rows meeting Condition)."""
-    return _aggregate_datetime(rows, mapping, ctx, "min")
+    return ctx.subject_aggregate(rows, mapping, "min")
 
 
 @algorithm("last_datetime", "record", raw=True, own_condition=True)
 def last_datetime(rows: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
     """Latest complete ISO date/time per subject from another form's DATE[+TIME] (rows meeting Condition)."""
-    return _aggregate_datetime(rows, mapping, ctx, "max")
+    return ctx.subject_aggregate(rows, mapping, "max")
 
 
 @algorithm("flag_any", "record", raw=True, own_condition=True)

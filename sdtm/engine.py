@@ -95,12 +95,18 @@ class BuildContext:
             return pd.Series("Y", index=rows.index, dtype="string").where(subjects.isin(other[subj]))
         cols = [c for _, c in split_refs(ref, form_name)]
         iso, reason = dates.iso_datetime(other[cols[0]], other[cols[1]] if len(cols) > 1 else None)
+        bad = reason.notna() & ~reason.fillna("").str.contains("time dropped")
+        for file, row, value, why in zip(other.loc[bad, FILE_COL], other.loc[bad, ROW_COL],
+                                         other.loc[bad, cols[0]], reason[bad]):
+            self.report(file, int(row), cols[0], value, f"{mapping.dataset}.{mapping.variable}: {why}",
+                        "correct the date in the EDC (DD-MON-YYYY; UN/UNK for unknown day/month) and re-export",
+                        "MAP-DATE")
         complete = iso.where(iso.fillna("").str.len() >= 10)
         per_subject = complete.groupby(other[subj]).agg(how)
         return subjects.map(per_subject).astype("string")
 
     def codelist_of(self, mapping: Mapping) -> Codelist:
-        """The codelist of the mapped variable (Value may name another codelist for assign_ct)."""
+        """The codelist the Variables sheet gives the mapped variable."""
         var = self.spec.dataset(mapping.dataset).variable(mapping.variable)
         return self.spec.codelist(var.codelist)
 

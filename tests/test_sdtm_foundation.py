@@ -190,3 +190,21 @@ def test_undeclared_raw_file_is_reported(root: Path, tmp_path: Path) -> None:
     recon = run_sdtm(study, tmp_path / "out").reconciliation
     row = recon[recon["file"] == "vitals.csv"].iloc[0]
     assert (row["rows_in"], row["not_mapped"], row["status"]) == (2, 2, "file not declared in the spec's Forms sheet")
+
+
+def test_bad_date_read_only_by_a_summary_is_reported(root: Path, tmp_path: Path) -> None:
+    # ds.csv row 2 (101001) DSDAT feeds DM.RFPENDTC through last_datetime; an impossible date must stop the run.
+    import shutil
+
+    from subgen.problems import ProblemError
+
+    study = tmp_path / "ms_exo"
+    shutil.copytree(root / "studies/ms_exo", study)
+    (study / "study.toml").write_text(f'[study]\nspec = "{(root / "specs/ms_exo.xlsx").as_posix()}"\nraw = "raw"\n')
+    ds = study / "raw/ds.csv"
+    ds.write_text(ds.read_text().replace("MSEXO01,101,101001,28-JAN-2026,", "MSEXO01,101,101001,30-FEB-2026,", 1))
+    with pytest.raises(ProblemError) as info:
+        run_sdtm(study, tmp_path / "out")
+    hits = [p for p in info.value.problems if p.rule == "MAP-DATE" and "RFPENDTC" in p.message]
+    assert [(p.where, p.row, p.column, p.value) for p in hits] == [("ds.csv", 2, "DSDAT", "30-FEB-2026")]
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.xpt"))

@@ -8,7 +8,7 @@ nothing re-declares what the spec says.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
@@ -270,7 +270,6 @@ class Spec:
     units: tuple[UnitConversion, ...] = ()
     #: Trial-design data sheets (TA, TE, TV, TI, TS, ...): dataset name -> rows as dicts.
     design_data: tuple[tuple[str, tuple[tuple[tuple[str, str], ...], ...]], ...] = ()
-    _index: dict = field(default_factory=dict, compare=False, repr=False)
 
     def dataset(self, name: str) -> Dataset:
         """The dataset called ``name``."""
