@@ -161,14 +161,18 @@ def assign_number(rows: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
 
 @algorithm("assign_result", "record")
 def assign_result(rows: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
-    """The raw result column named by the source's Result Column (one test per raw column)."""
+    """The raw result column named by the source's Result Column (or the item's column, for a range of items)."""
+    if "__result" in rows.columns:
+        return _blank_to_na(rows["__result"])
     source = ctx.source_of(rows)
     return _blank_to_na(ctx.column(rows, source.result_column, mapping))
 
 
 @algorithm("assign_topic", "record")
 def assign_topic(rows: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
-    """The source's Topic Value (the test code the source's raw column holds)."""
+    """The source's Topic Value (the test code its raw column holds; ``DQOL{n}`` names each item of a range)."""
+    if "__topic" in rows.columns:
+        return rows["__topic"].astype("string")
     return pd.Series(ctx.source_of(rows).topic_value, index=rows.index, dtype="string")
 
 

@@ -7,7 +7,9 @@ keywords, clauses joined by ``and``)::
     COLUMN in ('a', 'b')      COLUMN not in ('a', 'b')
     COLUMN is blank           COLUMN is not blank
 
-Values compare after trimming blanks; ``=`` and ``in`` ignore case.
+Values compare after trimming blanks; ``=`` and ``in`` ignore case. In a Mappings Condition or a
+Sources Filter, ``form.COL`` reads another form's column for the same subject (e.g.
+``enrol.SEX = 'Female'``); the engine resolves it before evaluating.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 _CLAUSE = re.compile(
-    r"""^\s*(?P<col>[A-Za-z_][A-Za-z0-9_]*)\s*(?:
+    r"""^\s*(?P<col>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)\s*(?:
         (?P<op>!=|=)\s*'(?P<val>[^']*)'
       | (?P<neg>not\s+)?in\s*\((?P<list>[^)]*)\)
       | is\s+(?P<isneg>not\s+)?blank

@@ -28,6 +28,8 @@ from subgen.raw import FILE_COL, LINEAGE_COLS, ROW_COL, read_form
 from subgen.spec.model import Codelist, Dataset, Form, Mapping, Source, Spec
 
 SOURCE_COL = "__source"
+RESULT_COL = "__result"  # an item's raw result when one raw row gives several records
+TOPIC_COL = "__topic"  # that item's topic (test code)
 
 
 @dataclass
@@ -66,20 +68,40 @@ class BuildContext:
         form_name, col = split_ref(ref, rows.attrs["form"])
         if form_name == rows.attrs["form"]:
             return rows[col]
+        return self.lookup_by_subject(rows, form_name, col, mapping.condition, mapping.dataset,
+                                      f"{mapping.dataset}.{mapping.variable}")
+
+    def lookup_by_subject(self, rows: pd.DataFrame, form_name: str, col: str, condition: str | None,
+                          dataset: str, purpose: str) -> pd.Series:
+        """Column ``col`` of form ``form_name`` (rows meeting ``condition``) matched to ``rows`` by subject.
+
+        The other form must hold at most one such row per subject; duplicates are reported and the
+        first row is used, so the ambiguity is never silent.
+        """
         other = self.form_frame(form_name)
-        other = other[evaluate(other, mapping.condition)]
+        other = other[evaluate(other, condition)]
         subj = self.spec.form(form_name).subject_column
-        self.mark_used(other, mapping.dataset, f"looked up for {mapping.variable}")
+        self.mark_used(other, dataset, f"looked up for {purpose}")
         dup = other[subj].duplicated(keep=False)
         if dup.any():
-            for _, r in other[dup].iterrows():
-                self.report(self.spec.form(form_name).file, int(r[ROW_COL]), col, r[col],
-                            f"subject {r[subj]} has more than one row in form {form_name}, so {mapping.dataset}."
-                            f"{mapping.variable} cannot be looked up unambiguously",
+            for file, row, value, subject in other.loc[dup, [FILE_COL, ROW_COL, col, subj]].itertuples(index=False):
+                self.report(file, int(row), col, value,
+                            f"subject {subject} has more than one row in form {form_name}, so {purpose} "
+                            "cannot be looked up unambiguously",
                             "remove the duplicate row in the EDC or narrow the mapping's Condition", "MAP-DUPLICATE")
             other = other[~other[subj].duplicated(keep="first")]
-        looked_up = rows[self.form_of(rows).subject_column].map(other.set_index(subj)[col])
-        return looked_up
+        return rows[self.form_of(rows).subject_column].map(other.set_index(subj)[col])
+
+    def condition_mask(self, rows: pd.DataFrame, condition: str | None, dataset: str) -> pd.Series:
+        """Rows meeting ``condition``; ``form.COL`` clauses read another form's column for the same subject."""
+        if not condition:
+            return pd.Series(True, index=rows.index)
+        extra = {}
+        for ref in condition_columns(condition):
+            if "." in ref and ref not in rows.columns:
+                form_name, col = split_ref(ref, rows.attrs["form"])
+                extra[ref] = self.lookup_by_subject(rows, form_name, col, None, dataset, f"condition {condition!r}")
+        return evaluate(rows.assign(**extra) if extra else rows, condition)
 
     def subject_aggregate(self, rows: pd.DataFrame, mapping: Mapping, how: str) -> pd.Series:
         """Per-subject min/max complete date(time), or 'Y' if any row, from the form named in Raw Column."""
@@ -162,28 +184,34 @@ def required_raw_columns(spec: Spec) -> dict[str, set[str]]:
     """Every raw column the spec reads, per form (checked when the form is read)."""
     need: dict[str, set[str]] = {f.name: {f.subject_column} | ({f.visit_column} if f.visit_column else set())
                                  for f in spec.forms}
+
+    def add_condition(text: str | None, own_form: str) -> None:
+        try:
+            refs = condition_columns(text) if text else ()
+        except ConditionError:
+            return  # reported by check_mappings
+        for form, col in (split_ref(r, own_form) for r in refs):
+            need.setdefault(form, set()).add(col)
+
     forms_of = {(s.dataset, s.name): s.form for s in spec.sources}
     for s in spec.sources:
-        if s.result_column:
-            need[s.form].add(s.result_column)
-        if s.filter:
-            try:
-                need[s.form].update(condition_columns(s.filter))
-            except ConditionError:
-                pass
+        try:
+            need[s.form].update(col for col, _ in s.result_columns)
+        except ValueError:
+            pass  # reported by the loader
+        add_condition(s.filter, s.form)
     for mp in spec.mappings:
-        if is_dataset_level(mp.algorithm) or not mp.raw_column:
+        if is_dataset_level(mp.algorithm):
             continue
         srcs = [forms_of[(mp.dataset, mp.source)]] if mp.source != "*" else [
             s.form for s in spec.sources if s.dataset == mp.dataset]
         for src_form in srcs:
-            for form, col in split_refs(mp.raw_column, src_form):
+            refs = split_refs(mp.raw_column, src_form) if mp.raw_column else []
+            for form, col in refs:
                 need.setdefault(form, set()).add(col)
-                if mp.condition and form != src_form:
-                    try:
-                        need[form].update(condition_columns(mp.condition))
-                    except ConditionError:
-                        pass
+            # A Condition is read on the form the Raw Column points to when that is another form.
+            cond_form = refs[0][0] if refs and refs[0][0] != src_form else src_form
+            add_condition(mp.condition, cond_form)
     return need
 
 
@@ -300,10 +328,13 @@ def build_dataset(ctx: BuildContext, dataset: Dataset) -> pd.DataFrame:
         parts.append(_apply_record(ctx, design, [m for m in record_maps if m.source == "*"], dataset))
     for source in ctx.spec.sources_for(dataset.name):
         all_rows = ctx.form_frame(source.form)
-        keep = evaluate(all_rows, source.filter)
+        all_rows.attrs = {"form": source.form, "source": source}
+        keep = ctx.condition_mask(all_rows, source.filter, dataset.name)
         rows = all_rows[keep].copy()
         ctx.mark_used(rows, dataset.name, f"record (source {source.name})")
         ctx.mark_used(all_rows[~keep], dataset.name, f"excluded by source {source.name} filter: {source.filter}")
+        if source.is_repeated:
+            rows = repeat_items(rows, source)
         rows.attrs = {"form": source.form, "source": source}
         maps = [m for m in record_maps if m.source in ("*", source.name)]
         # A source-specific row overrides a * row for the same variable.
@@ -323,6 +354,17 @@ def build_dataset(ctx: BuildContext, dataset: Dataset) -> pd.DataFrame:
             frame[mp.variable] = values.where(mask)
     frame = apply_data_cut(ctx, frame, dataset)
     return conform(ctx, frame, dataset)
+
+
+def repeat_items(rows: pd.DataFrame, source: Source) -> pd.DataFrame:
+    """One row per raw row and result column (a questionnaire's items), with the item's result and topic.
+
+    The result goes to ``__result`` and the topic (the source's Topic Value template with ``{n}``
+    replaced by the item number) to ``__topic``; lineage columns are kept on every copy.
+    """
+    parts = [rows.assign(**{RESULT_COL: rows[col], TOPIC_COL: source.topic_for(number)})
+             for col, number in source.result_columns]
+    return pd.concat(parts, ignore_index=True) if parts else rows
 
 
 def apply_data_cut(ctx: BuildContext, frame: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
@@ -364,7 +406,7 @@ def _apply_record(ctx: BuildContext, rows: pd.DataFrame, maps: list[Mapping], da
         # per-subject summary): then it filters that form instead.
         reads_other_form = "." in (mp.raw_column or "").split("+")[0]
         if mp.condition and not reads_other_form and not REGISTRY[mp.algorithm].own_condition:
-            mask = evaluate(rows, mp.condition)
+            mask = ctx.condition_mask(rows, mp.condition, dataset.name)
             values = values.where(mask, out[mp.variable] if mp.variable in out else pd.NA)
         out[mp.variable] = values
     for col in LINEAGE_COLS:

@@ -27,3 +27,9 @@ def test_evaluate(text: str, expected: list[bool]) -> None:
 def test_rejects_anything_else(text: str) -> None:
     with pytest.raises(ConditionError):
         parse_condition(text)
+
+
+def test_condition_may_name_another_forms_column() -> None:
+    from sdtm.conditions import condition_columns
+
+    assert condition_columns("enrol.SEX in ('F', 'Female') and VISIT = 'Baseline'") == ("enrol.SEX", "VISIT")

@@ -28,6 +28,13 @@ def read_ct(path: Path) -> tuple[dict[str, dict], dict[str, list[dict]]]:
     return lists, terms
 
 
+def decode(codelist: str, term: dict) -> str:
+    """The Decoded Value: for a test-code list (..TC) the paired test name (the CDISC synonym), else the NCI term."""
+    if codelist.endswith("TC") and term["CDISC Synonym(s)"]:
+        return term["CDISC Synonym(s)"].split(";")[0].strip()
+    return term["NCI Preferred Term"]
+
+
 def codelist_rows(ct_path: Path, spec: str) -> list[list[str]]:
     """Rows for one ``NAME[:TERM,TERM]`` argument."""
     lists, terms = read_ct(ct_path)
@@ -44,7 +51,7 @@ def codelist_rows(ct_path: Path, spec: str) -> list[list[str]]:
     rows = []
     for i, t in enumerate(items, start=1):
         rows.append([name, cl["Codelist Name"], cl["Code"], "text", "CDISC/NCI", cl["Codelist Extensible (Yes/No)"], "",
-                     str(i), t["CDISC Submission Value"], t["Code"], t["NCI Preferred Term"], "No", ""])
+                     str(i), t["CDISC Submission Value"], t["Code"], decode(name, t), "No", ""])
     return rows
 
 

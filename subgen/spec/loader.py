@@ -397,8 +397,18 @@ def _sources(rows: list[tuple[int, dict[str, str]]], ds_vars: dict[str, set[str]
         topic_var = r.get("Topic Variable") or None
         if topic_var and topic_var not in ds_vars.get(ds, set()):
             c.add("Sources", n, "Topic Variable", topic_var, f"not a variable of {ds}", "", "SPEC-REFERENCE")
-        out.append(m.Source(ds, name, form, r.get("Filter") or None, topic_var, r.get("Topic Value") or None,
-                            r.get("Result Column") or None, n))
+        source = m.Source(ds, name, form, r.get("Filter") or None, topic_var, r.get("Topic Value") or None,
+                          r.get("Result Column") or None, n)
+        try:
+            columns = source.result_columns
+        except ValueError as exc:
+            c.add("Sources", n, "Result Column", source.result_column, str(exc), "", "SPEC-SOURCE")
+            columns = ()
+        if len(columns) > 1 and "{n}" not in (source.topic_value or ""):
+            c.add("Sources", n, "Topic Value", source.topic_value or "", "a source with several result columns "
+                  "needs a Topic Value template with {n} (the item number)", "e.g. DQOL{n} or MSQL1{n}",
+                  "SPEC-SOURCE")
+        out.append(source)
     return tuple(out)
 
 

@@ -8,6 +8,8 @@ nothing re-declares what the spec says.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -206,6 +208,50 @@ class Source:
     result_column: str | None = None
     row: int = 0
 
+    @property
+    def result_columns(self) -> tuple[tuple[str, str], ...]:
+        """(raw column, item number) for each column the Result Column names (see :func:`expand_columns`)."""
+        return expand_columns(self.result_column) if self.result_column else ()
+
+    @property
+    def is_repeated(self) -> bool:
+        """True when one raw row gives one record per result column (a questionnaire's items)."""
+        return len(self.result_columns) > 1 or "{n}" in (self.topic_value or "")
+
+    def topic_for(self, number: str) -> str | None:
+        """The Topic Value for the item numbered ``number`` (``{n}`` in the template replaced)."""
+        return self.topic_value.replace("{n}", number) if self.topic_value else None
+
+
+_RANGE = re.compile(r"^([A-Za-z_][A-Za-z_0-9]*?)(\d+)\s*\.\.\s*([A-Za-z_][A-Za-z_0-9]*?)(\d+)$")
+_SINGLE = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*$")
+
+
+def expand_columns(text: str) -> tuple[tuple[str, str], ...]:
+    """Columns named by a Result Column cell, each with its item number (the trailing digits, as written).
+
+    ``EDSS`` -> (EDSS, ''); ``DQOL01..DQOL15`` -> DQOL01 .. DQOL15 (zero padding kept);
+    several parts are separated by commas: ``MSQOL01..MSQOL46, MSQOL48..MSQOL54``.
+    Raises ValueError with the way to write it when a part cannot be read.
+    """
+    out: list[tuple[str, str]] = []
+    for part in (p.strip() for p in text.split(",")):
+        m = _RANGE.match(part)
+        if m:
+            prefix, lo, prefix2, hi = m.groups()
+            if prefix != prefix2 or int(lo) > int(hi):
+                raise ValueError(f"cannot read column range {part!r}: both ends need the same prefix and the "
+                                 "first number must not exceed the second (e.g. DQOL01..DQOL46)")
+            width = len(lo)
+            out.extend((f"{prefix}{i:0{width}d}", f"{i:0{width}d}") for i in range(int(lo), int(hi) + 1))
+        elif _SINGLE.match(part):
+            digits = re.search(r"(\d+)$", part)
+            out.append((part, digits.group(1) if digits else ""))
+        else:
+            raise ValueError(f"cannot read result column {part!r}; write COL, COL01..COL46, or a comma-separated "
+                             "list of those")
+    return tuple(out)
+
 
 @dataclass(frozen=True)
 class Mapping:
@@ -233,6 +279,59 @@ class UnitConversion:
     from_unit: str
     to_unit: str
     factor: float
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class AnalysisParameter:
+    """One row of an ADaM workbook's Parameters sheet: a BDS parameter and where its values come from.
+
+    A collected parameter names its SDTM source (``source`` dataset, ``filter`` on its records,
+    ``result``/``result_char`` variables, ``date`` variable); a derived parameter has no source and
+    is created by a ``derive_param_*`` row of the Derivations sheet that names it.
+    """
+
+    dataset: str
+    paramcd: str
+    param: str
+    paramn: int | None = None
+    parcat1: str | None = None
+    source: str | None = None  # SDTM dataset, e.g. LB
+    filter: str | None = None  # condition on the SDTM records, e.g. LBTESTCD = 'HBA1C'
+    result: str | None = None  # numeric result variable, e.g. LBSTRESN
+    result_char: str | None = None  # character result variable, e.g. LBSTRESC
+    date: str | None = None  # --DTC variable giving ADT, e.g. LBDTC
+    method: str | None = None
+    comment: str | None = None
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class AnalysisWindow:
+    """One row of the Windows sheet: an analysis visit as a range of analysis days (ADY)."""
+
+    dataset: str
+    parameters: tuple[str, ...]  # PARAMCDs the window applies to; () = every parameter of the dataset
+    avisitn: float
+    avisit: str
+    target: int | None
+    low: int | None  # None = open below
+    high: int | None  # None = open above
+    selection: str  # rule picking one record per window for ANL01FL, e.g. CLOSEST-LATER
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class DerivationStep:
+    """One row of the Derivations sheet: variables <- function(arguments) [where condition], in sheet order."""
+
+    dataset: str
+    variables: tuple[str, ...]
+    function: str
+    arguments: str | None = None
+    condition: str | None = None
+    method: str | None = None
+    comment: str | None = None
     row: int = 0
 
 
@@ -270,6 +369,11 @@ class Spec:
     units: tuple[UnitConversion, ...] = ()
     #: Trial-design data sheets (TA, TE, TV, TI, TS, ...): dataset name -> rows as dicts.
     design_data: tuple[tuple[str, tuple[tuple[tuple[str, str], ...], ...]], ...] = ()
+    #: ADaM workbooks only (see subgen/spec/adam.py): Parameters, Windows and Derivations sheets.
+    parameters: tuple[AnalysisParameter, ...] = ()
+    windows: tuple[AnalysisWindow, ...] = ()
+    derivations: tuple[DerivationStep, ...] = ()
+    standard: str = "SDTM"  # "ADaM" for an analysis-dataset workbook
 
     def dataset(self, name: str) -> Dataset:
         """The dataset called ``name``."""
@@ -306,3 +410,15 @@ class Spec:
     def mappings_for(self, dataset: str) -> tuple[Mapping, ...]:
         """Mappings of ``dataset`` in sheet order."""
         return tuple(m for m in self.mappings if m.dataset == dataset)
+
+    def parameters_for(self, dataset: str) -> tuple[AnalysisParameter, ...]:
+        """Parameters sheet rows of ``dataset`` in sheet order (ADaM workbooks)."""
+        return tuple(p for p in self.parameters if p.dataset == dataset)
+
+    def windows_for(self, dataset: str) -> tuple[AnalysisWindow, ...]:
+        """Windows sheet rows of ``dataset`` in sheet order (ADaM workbooks)."""
+        return tuple(w for w in self.windows if w.dataset == dataset)
+
+    def derivations_for(self, dataset: str) -> tuple[DerivationStep, ...]:
+        """Derivations sheet rows of ``dataset`` in sheet order (ADaM workbooks)."""
+        return tuple(d for d in self.derivations if d.dataset == dataset)
