@@ -1,0 +1,235 @@
+"""Time-to-event parameters (ADaMIG 1.3 BDS-TTE): :func:`derive_param_tte` and its source objects.
+
+Modelled on admiral's ``derive_param_tte()`` / ``event_source()`` / ``censor_source()`` so the
+spec can declare an endpoint as data: which dataset, which records (a condition in the spec's
+grammar), which date, which CNSR, and what EVNTDESC / CNSDTDSC / SRCDOM / SRCVAR / SRCSEQ to
+write (constants, or columns copied from the chosen source record).
+
+Selection (as admiral documents it):
+
+* events: per source, the subject's **first** record meeting the filter (by date, then the
+  source's ``order`` columns, then input order); across sources the earliest date, ties going to
+  the source listed first;
+* censorings: per source the subject's **last** record; across sources the latest date, ties
+  going to the source listed last;
+* a subject with an event gets the event record, otherwise the censoring record.
+
+Then STARTDT comes from ADSL (``start_date``, e.g. RANDDT or TRTSDT); ADT earlier than STARTDT
+is set to STARTDT (reported); ``AVAL = ADT - STARTDT + 1`` days (admiral ``derive_vars_duration``
+with ``add_one = TRUE``, the convention of study days, so an event on the start date is day 1
+and a subject censored at the start date has AVAL = 1); ``add_one=False`` gives ``ADT - STARTDT``.
+Dates are pandas ``datetime64`` columns (date part used). Subjects of the population without a
+start date, or with neither an event nor a censoring record, get no record and are reported
+(Warning) - add a censoring source at the start date (e.g. ADSL.RANDDT) so every randomised
+subject is censored at worst on day 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from sdtm.conditions import evaluate
+from subgen.problems import Problem, ProblemError
+
+#: Variables a source may set, in the order they appear in the output after CNSR.
+SOURCE_VARIABLES = ("EVNTDESC", "CNSDTDSC", "SRCDOM", "SRCVAR", "SRCSEQ")
+
+
+@dataclass(frozen=True)
+class TTESource:
+    """One event or censoring definition (admiral's ``tte_source``).
+
+    ``dataset_name`` names a frame of ``source_datasets``; ``filter`` selects its records (spec
+    condition grammar, e.g. ``PARAMCD = 'EDSS' and CDP12FL = 'Y'``); ``date`` is the date column;
+    ``censor`` is CNSR (0 = event, 1.. = censoring reasons); ``set_values`` are constants
+    (``{"EVNTDESC": "...", "SRCDOM": "RS"}``); ``copy_values`` copy columns of the chosen record
+    (``{"SRCSEQ": "SRCSEQ"}``); ``order`` breaks ties on the date.
+    """
+
+    dataset_name: str
+    date: str
+    censor: int = 0
+    filter: str | None = None
+    set_values: Mapping[str, object] = field(default_factory=dict)
+    copy_values: Mapping[str, str] = field(default_factory=dict)
+    order: tuple[str, ...] = ()
+
+    @property
+    def is_event(self) -> bool:
+        """CNSR 0 marks an event (CDISC: 0 event, positive integers censoring)."""
+        return self.censor == 0
+
+
+def event_source(dataset_name: str, date: str, *, filter: str | None = None,
+                 set_values: Mapping[str, object] | None = None, copy_values: Mapping[str, str] | None = None,
+                 order: Sequence[str] = ()) -> TTESource:
+    """An event definition (CNSR = 0)."""
+    return TTESource(dataset_name, date, 0, filter, dict(set_values or {}), dict(copy_values or {}), tuple(order))
+
+
+def censor_source(dataset_name: str, date: str, *, censor: int = 1, filter: str | None = None,
+                  set_values: Mapping[str, object] | None = None, copy_values: Mapping[str, str] | None = None,
+                  order: Sequence[str] = ()) -> TTESource:
+    """A censoring definition (CNSR = ``censor``, a positive integer)."""
+    if not (isinstance(censor, (int, np.integer)) and censor > 0):
+        raise ProblemError([Problem(dataset_name, None, "CNSR", str(censor), "a censoring source needs a positive "
+                                    "integer CNSR", "use 1, 2, ... (0 is an event)", rule="ADAM-TTE-SOURCE")])
+    return TTESource(dataset_name, date, int(censor), filter, dict(set_values or {}), dict(copy_values or {}),
+                     tuple(order))
+
+
+def _is_date(series: pd.Series) -> bool:
+    return pd.api.types.is_datetime64_any_dtype(series)
+
+
+def _check_source(src: TTESource, frame: pd.DataFrame | None, keys: Sequence[str], where: str) -> list[Problem]:
+    if frame is None:
+        return [Problem(where, None, None, src.dataset_name, f"source dataset {src.dataset_name} is not available",
+                        "pass it in source_datasets (or correct the dataset name in the spec)", rule="ADAM-TTE-SOURCE")]
+    cols = [*keys, src.date, *src.order, *src.copy_values.values()]
+    out = [Problem(where, None, c, src.dataset_name, f"column {c} is missing from {src.dataset_name}",
+                   "derive it first or correct the source definition", rule="ADAM-TTE-SOURCE")
+           for c in dict.fromkeys(cols) if c not in frame.columns]
+    if not out and not _is_date(frame[src.date]):
+        out.append(Problem(where, None, src.date, str(frame[src.date].dtype), f"{src.dataset_name}.{src.date} is "
+                           "not a date column", "convert it with pd.to_datetime", rule="ADAM-TTE-SOURCE"))
+    return out
+
+
+def _select(src: TTESource, index: int, frame: pd.DataFrame, subjects: pd.DataFrame, where: str
+            ) -> tuple[pd.DataFrame, list[Problem]]:
+    """The first (event) or last (censoring) record per subject of one source, as TTE columns.
+
+    Only records of ``subjects`` (the population's subject keys) are considered.
+    """
+    keys = list(subjects.columns)
+    rows = frame[evaluate(frame, src.filter).astype(bool)]
+    inside = pd.MultiIndex.from_frame(rows[keys].astype("string")).isin(
+        pd.MultiIndex.from_frame(subjects.astype("string")))
+    rows = rows[inside]
+    problems: list[Problem] = []
+    undated = rows[src.date].isna()
+    if undated.any():
+        n = int(rows.loc[undated, list(keys)].drop_duplicates().shape[0])
+        problems.append(Problem(where, None, src.date, src.dataset_name, f"{int(undated.sum())} record(s) of "
+                                f"{n} subject(s) meet the {'event' if src.is_event else 'censoring'} condition of "
+                                f"{src.dataset_name} but have no {src.date}; they are not used",
+                                "impute or correct the dates", "Warning", "ADAM-TTE-DATE"))
+        rows = rows[~undated]
+    rows = rows.assign(_D=rows[src.date].dt.normalize())
+    ordered = rows.sort_values([*keys, "_D", *src.order], kind="stable")
+    keep = "first" if src.is_event else "last"
+    chosen = ordered.drop_duplicates(list(keys), keep=keep)
+    dup = ordered.duplicated([*keys, "_D", *src.order], keep=False)
+    tied = chosen.index.intersection(ordered.index[dup.to_numpy()])
+    if len(tied):
+        problems.append(Problem(where, None, src.date, src.dataset_name, f"{len(tied)} subject(s) have several "
+                                f"{src.dataset_name} records on the chosen date with equal {', '.join(src.order) or 'order'}"
+                                f"; the {keep} in input order is used", "add order variables (e.g. SRCSEQ) to the "
+                                "source definition", "Warning", "ADAM-TTE-TIE"))
+    out = chosen[list(keys)].copy()
+    out["ADT"] = chosen["_D"]
+    out["CNSR"] = src.censor
+    out["_SRC"] = index
+    for var, value in src.set_values.items():
+        out[var] = value
+    for var, col in src.copy_values.items():
+        out[var] = chosen[col]
+    return out.reset_index(drop=True), problems
+
+
+def derive_param_tte(dataset: pd.DataFrame | None, dataset_adsl: pd.DataFrame,
+                     source_datasets: Mapping[str, pd.DataFrame], *, event_conditions: Sequence[TTESource],
+                     censor_conditions: Sequence[TTESource], set_values_to: Mapping[str, object],
+                     start_date: str = "RANDDT", population: str | None = None,
+                     subject_keys: Sequence[str] = ("STUDYID", "USUBJID"), add_one: bool = True,
+                     where: str = "ADTTE") -> tuple[pd.DataFrame, list[Problem]]:
+    """Append one time-to-event parameter (one record per subject) to ``dataset`` (None: a new ADTTE).
+
+    ``population`` restricts ADSL first (e.g. ``RANDFL = 'Y'``). ``set_values_to`` sets the
+    parameter's constants (PARAMCD, PARAM, ...). Output columns: subject keys, the
+    ``set_values_to`` variables, STARTDT, ADT, AVAL (days), CNSR, then EVNTDESC, CNSDTDSC,
+    SRCDOM, SRCVAR, SRCSEQ (those the sources set) and any other source variables. Records are
+    in ADSL order; source records of subjects outside the population are not read. Returns ``(dataset with the new records, problems)``; a bad source
+    definition raises :class:`ProblemError` listing every problem.
+    """
+    keys = list(subject_keys)
+    if not event_conditions:
+        raise ProblemError([Problem(where, None, None, str(set_values_to.get("PARAMCD")), "no event source is "
+                                    "declared", "declare at least one event (CNSR 0)", rule="ADAM-TTE-SOURCE")])
+    sources = [*event_conditions, *censor_conditions]
+    bad = [Problem(where, None, "CNSR", s.dataset_name, f"{'event' if i < len(event_conditions) else 'censoring'} "
+                   f"source on {s.dataset_name}.{s.date} has CNSR {s.censor}", "events have CNSR 0, censorings 1, 2, ...",
+                   rule="ADAM-TTE-SOURCE")
+           for i, s in enumerate(sources) if s.is_event != (i < len(event_conditions))]
+    for s in sources:
+        bad += _check_source(s, source_datasets.get(s.dataset_name), keys, where)
+    bad += [Problem(where, None, c, "ADSL", f"column {c} is missing from ADSL", "derive it in ADSL first",
+                    rule="ADAM-TTE-SOURCE") for c in [*keys, start_date] if c not in dataset_adsl.columns]
+    if not bad and not _is_date(dataset_adsl[start_date]):
+        bad.append(Problem(where, None, start_date, str(dataset_adsl[start_date].dtype),
+                           f"ADSL.{start_date} is not a date column", "convert it with pd.to_datetime",
+                           rule="ADAM-TTE-SOURCE"))
+    if bad:
+        raise ProblemError(bad, f"{where} {set_values_to.get('PARAMCD', '')}: {len(bad)} problem(s) in the "
+                                "time-to-event definition")
+
+    paramcd = set_values_to.get("PARAMCD", "")
+    problems: list[Problem] = []
+    adsl = dataset_adsl[evaluate(dataset_adsl, population).astype(bool)]
+    start = adsl[keys].assign(STARTDT=adsl[start_date].dt.normalize()).reset_index(drop=True)
+    no_start = start["STARTDT"].isna()
+    if no_start.any():
+        problems.append(Problem(where, None, start_date, ", ".join(start.loc[no_start, keys[-1]].astype(str)),
+                                f"{paramcd}: {int(no_start.sum())} subject(s) have no {start_date}; they get no "
+                                "record", "restrict the population or derive the start date", "Warning",
+                                "ADAM-TTE-START"))
+
+    picked = []
+    for i, src in enumerate(sources):  # a handful of declared sources
+        sel, found = _select(src, i, source_datasets[src.dataset_name], start.loc[~no_start, keys], where)
+        picked.append(sel)
+        problems += found
+    events = pd.concat(picked[:len(event_conditions)], ignore_index=True)
+    censors = pd.concat(picked[len(event_conditions):] or [events.iloc[0:0]], ignore_index=True)
+    events = events.sort_values([*keys, "ADT", "_SRC"], kind="stable").drop_duplicates(keys, keep="first")
+    censors = censors.sort_values([*keys, "ADT", "_SRC"], kind="stable").drop_duplicates(keys, keep="last")
+    censors = censors.merge(events[keys], on=keys, how="left", indicator=True)
+    censors = censors[censors["_merge"].eq("left_only")].drop(columns="_merge")
+    chosen = pd.concat([events, censors], ignore_index=True)
+
+    have_start = start[~no_start]
+    result = have_start.merge(chosen, on=keys, how="left", validate="one_to_one")
+    none = result["ADT"].isna()
+    if none.any():
+        problems.append(Problem(where, None, "CNSR", ", ".join(result.loc[none, keys[-1]].astype(str)),
+                                f"{paramcd}: {int(none.sum())} subject(s) have neither an event nor a censoring "
+                                "date; they get no record", "add a censoring source every subject has (e.g. "
+                                f"ADSL.{start_date})", "Warning", "ADAM-TTE-NONE"))
+    result = result[~none].copy()
+    early = result["ADT"] < result["STARTDT"]
+    if early.any():
+        problems.append(Problem(where, None, "ADT", ", ".join(result.loc[early, keys[-1]].astype(str)),
+                                f"{paramcd}: {int(early.sum())} event/censoring date(s) fall before STARTDT; ADT is "
+                                "set to STARTDT", "check the dates in the source data", "Warning", "ADAM-TTE-EARLY"))
+        result["ADT"] = result["ADT"].mask(early, result["STARTDT"])
+    days = ((result["ADT"] - result["STARTDT"]) / pd.Timedelta(days=1)).round().astype("Int64")
+    result["AVAL"] = days + (1 if add_one else 0)
+    result["CNSR"] = result["CNSR"].astype("Int64")
+    for var, value in set_values_to.items():
+        result[var] = value
+    extra = [v for s in sources for v in (*s.set_values, *s.copy_values)]
+    source_vars = [v for v in SOURCE_VARIABLES if v in extra] + \
+        [v for v in dict.fromkeys(extra) if v not in SOURCE_VARIABLES]
+    for var in source_vars:
+        if var not in result.columns:
+            result[var] = pd.NA
+    ordered = [*keys, *[v for v in set_values_to if v not in keys], "STARTDT", "ADT", "AVAL", "CNSR", *source_vars]
+    result = result[ordered].reset_index(drop=True)
+    if dataset is None or dataset.empty:
+        return result, problems
+    return pd.concat([dataset, result], ignore_index=True), problems
