@@ -233,10 +233,10 @@ def test_single_key_uses_column_uniqueness_and_seq_needs_usubjid():
     assert "DY-ZERO:AESTDY" in ae_checks
 
 
-def test_value_level_hook_is_registered_and_empty():
-    from validation.suite import value_level_checks
+def test_value_level_builder_is_registered_and_silent_without_ranges():
+    from validation.suite import SuiteInputs, value_level_checks
     assert CHECK_BUILDERS[-1] is value_level_checks
-    assert list(value_level_checks(None)) == []
+    assert list(value_level_checks(SuiteInputs(DM, CODELISTS))) == []
 
 
 # --------------------------------------------------------------------------------------------

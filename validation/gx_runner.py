@@ -127,11 +127,17 @@ def _blank_mask(series: pd.Series) -> pd.Series:
     return stripped.eq("").fillna(False).astype(bool)
 
 
+#: Decimals float values are rounded to before validation (see :func:`prepare_frame`).
+FLOAT_DECIMALS = 9
+
+
 def prepare_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Copy ``frame`` for validation: positional index, blank character values made null.
 
-    The index is reset so that GX's unexpected indexes are 0-based record positions. The
-    caller's frame is never modified.
+    The index is reset so that GX's unexpected indexes are 0-based record positions. Float
+    columns are rounded to :data:`FLOAT_DECIMALS` decimals, so that a value read back from XPT
+    (IBM hexadecimal floating point) as 6.499999999999999 still equals 6.5 in set checks such as
+    RANGE-STEP. The caller's frame is never modified; Problems quote the original values.
     """
     data = frame.reset_index(drop=True)
     for col in list(data.columns):
@@ -140,6 +146,8 @@ def prepare_frame(frame: pd.DataFrame) -> pd.DataFrame:
             mask = _blank_mask(series)
             if mask.any():
                 data[col] = series.mask(mask)  # copy-on-write: the caller's frame is untouched
+        elif pd.api.types.is_float_dtype(series.dtype):
+            data[col] = series.round(FLOAT_DECIMALS)
     return data
 
 
@@ -200,7 +208,7 @@ def display_value(value: Any) -> str | None:
     if isinstance(value, float):
         if math.isnan(value):
             return None
-        return str(int(value)) if value.is_integer() else repr(value)
+        return str(int(value)) if value.is_integer() else repr(float(value))  # not np.float64(..)
     try:
         if pd.isna(value):
             return None
@@ -314,33 +322,63 @@ def _validate(data: pd.DataFrame, suite: Any) -> Any:
     return batch.validate(suite, result_format="COMPLETE")
 
 
-def run_suite(frame: pd.DataFrame, suite: Any, *,
-              max_records: int = MAX_RECORDS_PER_CHECK) -> list[Problem]:
-    """Validate ``frame`` against ``suite`` in one GX validation and return the Problems.
+@dataclass(frozen=True)
+class ExpectationRun:
+    """The outcome of one expectation of a suite (see :mod:`validation.outcomes`).
 
-    ``where`` is the suite name (the dataset), ``row`` the 1-based record number. Each failed
-    expectation gives one Problem per offending record (the first ``max_records``; the rest are
-    counted in one summary Problem with ``row=None``); severity, rule, message and fix come from
-    the expectation's ``meta``. An expectation that raised is a ``GX-EXECUTION-ERROR`` Problem;
-    an expectation whose column is absent is not run and is listed in a ``GX-NOT-RUN`` Problem
-    (the absence itself is reported by the column checks). Nothing is silently passed.
+    ``problems`` are its findings (for ``issues found``) or its execution-error Problem;
+    ``missing`` names the absent columns that kept it from running (outcome ``not applicable``).
     """
+
+    position: int
+    config: Any
+    outcome: str
+    reason: str = ""
+    problems: tuple[Problem, ...] = ()
+    missing: tuple[str, ...] = ()
+
+    @property
+    def meta(self) -> dict:
+        """The expectation's ``meta`` (rule, severity, check id, citation, ...)."""
+        return dict(self.config.meta or {})
+
+    @property
+    def check(self) -> str:
+        """The stable check id (``RULE:COLUMN``), or the expectation type when none was set."""
+        return _check_id(self.config) or str(self.config.type)
+
+
+def run_suite_checks(frame: pd.DataFrame, suite: Any, *,
+                     max_records: int = MAX_RECORDS_PER_CHECK) -> list[ExpectationRun]:
+    """Validate ``frame`` against ``suite`` in one GX validation; one :class:`ExpectationRun` each.
+
+    Outcomes: ``passed``; ``issues found`` with one Problem per offending record (the first
+    ``max_records``; the rest counted in one summary Problem with ``row=None``); ``execution
+    error`` when GX raised (a ``GX-EXECUTION-ERROR`` Problem carries the exception text); ``not
+    applicable`` when a column the expectation reads is absent (``missing`` says which; the
+    absence itself is reported by the column checks, and :func:`not_run_problems` turns these
+    into ``GX-NOT-RUN`` Problems). Nothing is silently passed. Results are in suite order.
+    """
+    from validation.outcomes import EXECUTION_ERROR, ISSUES, NOT_APPLICABLE, PASSED
+
     gx_module = import_gx()
     where = str(suite.name)
     original = frame.reset_index(drop=True)
     data = prepare_frame(frame)
     present = {str(c) for c in data.columns}
 
-    ranked: list[tuple[int, Problem]] = []  # (suite position, problem); -1 = not run
+    runs: dict[int, ExpectationRun] = {}
     runnable: dict[str, tuple[int, Any]] = {}  # run id -> (suite position, configuration)
-    skipped: list[tuple[Any, tuple[str, ...]]] = []
     for position, config in enumerate(suite.expectation_configurations):
         missing = tuple(c for c in _required_columns(config) if c not in present)
         if missing:
-            skipped.append((config, missing))
+            runs[position] = ExpectationRun(position, config, NOT_APPLICABLE,
+                                            f"column {', '.join(missing)} is absent", missing=missing)
         else:
             runnable[f"{position}:{_check_id(config) or config.type}"] = (position, config)
-    ranked += [(-1, p) for p in _not_run_problems(where, skipped)]
+
+    def error(position: int, config: Any, text: str) -> ExpectationRun:
+        return ExpectationRun(position, config, EXECUTION_ERROR, text, (_execution_error(where, config, text),))
 
     if runnable:
         expectations = []
@@ -356,24 +394,47 @@ def run_suite(frame: pd.DataFrame, suite: Any, *,
             results = list(outcome.results)
         except Exception as exc:  # GX failed as a whole: every check is reported, none passed
             text = f"{type(exc).__name__}: {exc}"
-            ranked += [(pos, _execution_error(where, cfg, text)) for pos, cfg in runnable.values()]
+            for position, config in runnable.values():
+                runs[position] = error(position, config, text)
         else:
-            seen: set[str] = set()
             for result in results:
                 run_id = (result.expectation_config.meta or {}).get("_run_id")
                 if run_id not in runnable:
                     continue
-                seen.add(run_id)
                 position, config = runnable[run_id]
-                error = _exception_message(result.exception_info)
-                if error is not None:
-                    ranked.append((position, _execution_error(where, config, error)))
-                elif not result.success:
-                    ranked += [(position, problem) for problem in _failure_problems(
-                        where, config, dict(result.result or {}), original, max_records)]
-            for run_id, (position, config) in runnable.items():  # no result is not a pass
-                if run_id not in seen:
-                    ranked.append((position, _execution_error(where, config,
-                                                              "GX returned no result")))
-    ranked.sort(key=lambda t: t[0])  # stable sort: suite order, then record order
-    return [p for _, p in ranked]
+                message = _exception_message(result.exception_info)
+                if message is not None:
+                    runs[position] = error(position, config, message)
+                elif result.success:
+                    runs[position] = ExpectationRun(position, config, PASSED)
+                else:
+                    problems = _failure_problems(where, config, dict(result.result or {}), original,
+                                                 max_records)
+                    runs[position] = ExpectationRun(position, config, ISSUES, problems=tuple(problems))
+            for position, config in runnable.values():  # no result is not a pass
+                if position not in runs:
+                    runs[position] = error(position, config, "GX returned no result")
+    return [runs[p] for p in sorted(runs)]
+
+
+def not_run_problems(where: str, runs: list[ExpectationRun]) -> list[Problem]:
+    """``GX-NOT-RUN`` Problems (one per absent column) for the expectations that could not run."""
+    return _not_run_problems(where, [(r.config, r.missing) for r in runs if r.missing])
+
+
+def run_suite(frame: pd.DataFrame, suite: Any, *,
+              max_records: int = MAX_RECORDS_PER_CHECK) -> list[Problem]:
+    """Validate ``frame`` against ``suite`` in one GX validation and return the Problems.
+
+    ``where`` is the suite name (the dataset), ``row`` the 1-based record number. Each failed
+    expectation gives one Problem per offending record (the first ``max_records``; the rest are
+    counted in one summary Problem with ``row=None``); severity, rule, message and fix come from
+    the expectation's ``meta``. An expectation that raised is a ``GX-EXECUTION-ERROR`` Problem;
+    an expectation whose column is absent is not run and is listed in a ``GX-NOT-RUN`` Problem
+    (the absence itself is reported by the column checks). Nothing is silently passed.
+    """
+    runs = run_suite_checks(frame, suite, max_records=max_records)
+    problems = not_run_problems(str(suite.name), runs)
+    for run in runs:
+        problems.extend(run.problems)
+    return problems

@@ -11,8 +11,8 @@ Design for growth
   Pinnacle 21 / FDA validator rule, CDISC conformance rule when one corresponds).
 * :data:`CHECK_BUILDERS` is the ordered list of pure functions ``SuiteInputs -> Iterable[Check]``
   that turn the spec into :class:`Check` rows (plain data, no GX). A new rule is one new builder
-  appended there plus its catalogue entry; :func:`value_level_checks` is the (still empty) hook
-  for the numeric range checks that will be declared through the ValueLevel sheet.
+  appended there plus its catalogue entry; :func:`value_level_checks` turns the numeric ranges
+  declared in the ValueLevel sheet's Range column (:mod:`validation.ranges`) into checks.
 * :func:`build_suite` turns the checks into GX expectations. Each expectation's ``meta`` holds
   ``rule``, ``severity``, ``message``, ``fix``, ``citation``, ``check`` (a stable id unique in
   the suite, ``RULE:VARIABLE``, usable for waivers), ``dataset``, ``column`` and ``requires``
@@ -50,6 +50,7 @@ import pandas as pd
 from subgen.problems import SEVERITIES, Problem, ProblemError
 from subgen.spec.model import Codelist, Dataset, ValueLevel, Variable
 from validation import gx_runner
+from validation.ranges import RangeRule, row_condition
 
 # --------------------------------------------------------------------------------------------
 # Regular expressions (public: unit-tested directly)
@@ -100,16 +101,20 @@ class Rule:
 _CATALOGUE = (
     Rule("COLS-SPEC", "Error", "the dataset's columns differ from the spec (names or order)",
          "Produce exactly the variables of the spec's Variables sheet, in its Order",
-         "SDTMIG v3.4 section 4.1.4 (variable order as in the domain model and define.xml)"),
+         "SDTMIG v3.4 section 4.1.4 (order of the variables); define.xml ItemRef OrderNumber; "
+         "CDISC CORE-000852"),
     Rule("REQ-COLUMN", "Error", "a required variable is missing from the dataset",
          "Add the variable; Core = Req variables must always be present",
-         "SDTMIG v3.4 section 4.1.5 (core designations); Pinnacle 21 SD0056"),
+         "SDTMIG v3.4 section 4.1.5 (SDTM core designations); FDA validator rule SD0056; "
+         "CDISC CORE-000355 (CG0014)"),
     Rule("REQ-NULL", "Error", "a required variable is empty on this record",
          "Populate the value in the source data or the mapping; required values may never be null",
-         "SDTMIG v3.4 section 4.1.5 (core designations); Pinnacle 21 SD0002"),
+         "SDTMIG v3.4 section 4.1.5 (SDTM core designations); FDA validator rule SD0002; "
+         "CDISC CORE-000356 (CG0014)"),
     Rule("EXP-COLUMN", "Warning", "an expected variable is missing from the dataset",
          "Add the variable (it may be null on every record, but the column must be present)",
-         "SDTMIG v3.4 section 4.1.5 (core designations); Pinnacle 21 SD0057"),
+         "SDTMIG v3.4 section 4.1.5 (SDTM core designations); FDA validator rule SD0057; "
+         "CDISC CORE-000334 (CG0016)"),
     Rule("CT-NONEXT", "Error", "value not in the codelist (the codelist is not extensible)",
          "Map the raw value to a submission value of the codelist (add the raw text as a synonym "
          "in the spec's Codelists sheet when it is a known variant)",
@@ -121,10 +126,10 @@ _CATALOGUE = (
     Rule("DTC-FORMAT", "Error", "not an ISO 8601 date/time",
          "Write dates as YYYY-MM-DD or YYYY-MM-DDThh:mm(:ss); leave unknown parts off the end "
          "(2025-03 for an unknown day), never write them as 00 or UN",
-         "SDTMIG v3.4 section 4.4.1, section 4.4.2 (ISO 8601 formats, partial dates); Pinnacle 21 SD0003"),
+         "SDTMIG v3.4 section 4.4.1 (formats for date/time variables); FDA validator rule SD0003"),
     Rule("DTC-CALENDAR", "Error", "the date does not exist in the calendar",
          "Query the site for the correct date (e.g. 30 February or 31 April is impossible)",
-         "SDTMIG v3.4 section 4.4.1 (ISO 8601 dates); ISO 8601 calendar dates"),
+         "SDTMIG v3.4 section 4.4.1 (ISO 8601 dates); FDA validator rule SD0003 (invalid ISO 8601 value)"),
     Rule("CHAR-ASCII", "Error", "value contains a character outside printable ASCII",
          "Replace accented letters, typographic quotes/dashes, symbols, tabs and line breaks with "
          "plain ASCII in the source data or the mapping",
@@ -138,13 +143,22 @@ _CATALOGUE = (
          "SDTMIG v3.4 section 3.2.1.1 (primary keys); define.xml KeySequence"),
     Rule("SEQ-UNIQUE", "Error", "sequence number is used more than once for the same subject",
          "Derive --SEQ so that it is unique within USUBJID",
-         "SDTM model, identifier variables (--SEQ unique within a domain per USUBJID); "
-         "Pinnacle 21 SD0005"),
+         "SDTM v2.0 identifier variables (--SEQ unique within a domain per USUBJID); FDA validator rule SD0005; "
+         "CDISC CORE-000544 (CG0028)"),
     Rule("DY-ZERO", "Error", "study day is 0 (there is no day 0)",
          "Derive study days as date - RFSTDTC + 1 on or after the reference date and "
          "date - RFSTDTC before it",
-         "SDTMIG v3.4 section 4.4.4 (study day variables); CDISC SDTMIG conformance rule CG0006; "
-         "Pinnacle 21 SD0038"),
+         "SDTMIG v3.4 section 4.4.4 (study day variables); FDA validator rule SD0038; "
+         "CDISC CORE-000529 (CG0006)"),
+    Rule("RANGE-VALUE", "Error", "value outside the range the spec declares for it",
+         "Check the value against the source (CRF, instrument scoring rules); correct the data or, if the "
+         "range is wrong, the Range in the spec's ValueLevel sheet",
+         "Study spec ValueLevel sheet, Range column (sponsor-defined value-level range, as define.xml "
+         "value-level metadata)"),
+    Rule("RANGE-STEP", "Error", "value is not one of the steps the spec declares (e.g. EDSS in steps of 0.5)",
+         "Check the value against the instrument's scoring rules (e.g. EDSS scores move in steps of 0.5) and "
+         "correct the data or the step in the spec's ValueLevel Range",
+         "Study spec ValueLevel sheet, Range column (sponsor-defined value-level range)"),
     Rule(gx_runner.EXECUTION_ERROR_RULE, "Error", "an expectation raised an error and did not run",
          "Fix the data or the suite so the check can run; it is not counted as passed",
          "subgen validation runner"),
@@ -167,6 +181,7 @@ class SuiteInputs:
     dataset: Dataset
     codelists: Mapping[str, Codelist]
     value_level: tuple[ValueLevel, ...] = ()
+    ranges: tuple[RangeRule, ...] = ()  # numeric ranges from the ValueLevel sheet's Range column
 
 
 @dataclass(frozen=True)
@@ -388,14 +403,32 @@ def study_day_nonzero(inputs: SuiteInputs) -> Iterable[Check]:
 
 
 def value_level_checks(inputs: SuiteInputs) -> Iterable[Check]:
-    """Hook for value-level checks declared in the ValueLevel sheet (numeric ranges, ...).
+    """Numeric ranges declared per where clause in the ValueLevel sheet (see :mod:`validation.ranges`).
 
-    Not implemented yet: returns no checks. The later issue adds the range columns to
-    :class:`~subgen.spec.model.ValueLevel` and yields, per row of ``inputs.value_level`` for this
-    dataset, e.g. ``ExpectColumnValuesToBeBetween`` with a ``row_condition`` built from the
-    row's where clause, under a new catalogue rule.
+    ``RANGE-VALUE``: the value lies within [MIN, MAX] on records matching the where clause;
+    ``RANGE-STEP`` (when a step is declared): the value is one of MIN, MIN + STEP, ..., MAX. Both are
+    GX expectations with a pandas ``row_condition``; null values are not checked (required-ness is
+    the REQ-NULL check's job).
     """
-    return ()
+    for rule in inputs.ranges:
+        if rule.dataset != inputs.dataset.name:
+            continue
+        condition = row_condition(rule, inputs.dataset)
+        common = {"column": rule.variable, "row_condition": condition, "condition_parser": "pandas"}
+        yield Check("RANGE-VALUE", "ExpectColumnValuesToBeBetween",
+                    {**common, "min_value": rule.minimum, "max_value": rule.maximum}, rule.variable,
+                    f"{rule.variable} is outside {_num(rule.minimum)} to {_num(rule.maximum)} declared for "
+                    f"{rule.where}", requires=rule.variables, qualifier=rule.where)
+        if rule.step is not None:
+            yield Check("RANGE-STEP", "ExpectColumnValuesToBeInSet",
+                        {**common, "value_set": rule.allowed_values}, rule.variable,
+                        f"{rule.variable} is not in steps of {_num(rule.step)} from {_num(rule.minimum)} "
+                        f"({rule.text}) declared for {rule.where}", requires=rule.variables,
+                        qualifier=rule.where)
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(value)
 
 
 #: The ordered check builders; a new rule is a new function appended here.
@@ -417,11 +450,19 @@ CHECK_BUILDERS: tuple[CheckBuilder, ...] = (
 
 
 def plan_checks(dataset: Dataset, codelists: Mapping[str, Codelist],
-                value_level: Sequence[ValueLevel] = ()) -> list[Check]:
-    """All checks for ``dataset``, in builder order (pure: no GX involved)."""
+                value_level: Sequence[ValueLevel] = (), ranges: Sequence[RangeRule] = (),
+                exclude: Iterable[str] = ()) -> list[Check]:
+    """All checks for ``dataset``, in builder order (pure: no GX involved).
+
+    ``ranges`` are the ValueLevel Range rules (:func:`validation.ranges.declared_ranges`);
+    ``exclude`` names rule ids not to generate (e.g. COLS-SPEC when no spec or define.xml gives
+    the variable order).
+    """
     inputs = SuiteInputs(dataset, codelists,
-                         tuple(vl for vl in value_level if vl.dataset == dataset.name))
-    checks = [check for builder in CHECK_BUILDERS for check in builder(inputs)]
+                         tuple(vl for vl in value_level if vl.dataset == dataset.name),
+                         tuple(r for r in ranges if r.dataset == dataset.name))
+    skip = set(exclude)
+    checks = [check for builder in CHECK_BUILDERS for check in builder(inputs) if check.rule not in skip]
     seen: set[str] = set()
     for check in checks:
         if check.rule not in RULES:
@@ -440,7 +481,8 @@ def _meta(dataset: Dataset, check: Check) -> dict[str, Any]:
 
 
 def build_suite(dataset: Dataset, codelists: Mapping[str, Codelist],
-                value_level: Sequence[ValueLevel] = ()) -> Any:
+                value_level: Sequence[ValueLevel] = (), ranges: Sequence[RangeRule] = (),
+                exclude: Iterable[str] = ()) -> Any:
     """The GX ``ExpectationSuite`` named after ``dataset``, generated from the spec only.
 
     Every expectation carries the rule metadata in ``meta`` (see the module docstring) and the
@@ -451,7 +493,7 @@ def build_suite(dataset: Dataset, codelists: Mapping[str, Codelist],
     from great_expectations import expectations as gxe
 
     expectations = []
-    for check in plan_checks(dataset, codelists, value_level):
+    for check in plan_checks(dataset, codelists, value_level, ranges, exclude):
         cls = getattr(gxe, check.expectation)
         expectations.append(cls(**dict(check.kwargs), meta=_meta(dataset, check),
                                 severity=_GX_SEVERITY[RULES[check.rule].severity]))
@@ -474,9 +516,10 @@ def suite_to_json(suite: Any) -> str:
 
 
 def check_before_write(frame: pd.DataFrame, dataset: Dataset, codelists: Mapping[str, Codelist],
-                       value_level: Sequence[ValueLevel] = ()) -> list[Problem]:
+                       value_level: Sequence[ValueLevel] = (),
+                       ranges: Sequence[RangeRule] = ()) -> list[Problem]:
     """Build the dataset's suite and run it on ``frame``: the Problems, empty when clean."""
-    return gx_runner.run_suite(frame, build_suite(dataset, codelists, value_level))
+    return gx_runner.run_suite(frame, build_suite(dataset, codelists, value_level, ranges))
 
 
 __all__ = [

@@ -1,0 +1,132 @@
+"""Numeric ranges from the ValueLevel sheet's Range column (validation.ranges) and their GX checks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from subgen.problems import ProblemError
+from subgen.spec.model import Dataset, ValueLevel, Variable
+from validation import gx_runner
+from validation.outcomes import ISSUES, PASSED
+from validation.ranges import (
+    Condition,
+    declared_ranges,
+    parse_range,
+    parse_where,
+    range_rule,
+    ranges_from_cells,
+    row_condition,
+)
+from validation.suite import build_suite, suite_to_json
+
+
+def _v(name: str, data_type: str = "text") -> Variable:
+    return Variable("RS", name, name, data_type, 8, 0)
+
+
+RS = Dataset("RS", "Disease Response", "FINDINGS", "One record per test per visit per subject",
+             ("USUBJID", "RSTESTCD", "VISITNUM"),
+             (_v("USUBJID"), _v("RSTESTCD"), _v("VISITNUM", "float"), _v("RSSTRESN", "float"),
+              _v("RSORRES")))
+EDSS = ValueLevel("RS", "RSSTRESN", "RSTESTCD EQ EDSS0101", "float", 8, 1, row=2)
+
+
+def test_parse_range():
+    assert parse_range("0 to 10 by 0.5") == (0.0, 10.0, 0.5)
+    assert parse_range("0 TO 110") == (0.0, 110.0, None)
+    assert parse_range(" -3.5 to 2 by 0.25 ") == (-3.5, 2.0, 0.25)
+    for bad, why in [("0-10", "cannot read"), ("10 to 0", "larger than"), ("0 to 10 by 0", "positive"),
+                     ("0 to 10 by 3", "whole number of steps"), ("a to 10", "not a number"),
+                     ("0 to 1000000 by 0.001", "steps")]:
+        with pytest.raises(ValueError, match=why):
+            parse_range(bad)
+
+
+def test_parse_where():
+    assert parse_where("RSTESTCD EQ EDSS0101") == (Condition("RSTESTCD", "EQ", ("EDSS0101",)),)
+    assert parse_where("LBTESTCD in (GLUC, 'HBA1C') and LBSPEC NE \"URINE\"") == (
+        Condition("LBTESTCD", "IN", ("GLUC", "HBA1C")), Condition("LBSPEC", "NE", ("URINE",)))
+    with pytest.raises(ValueError, match="cannot read condition"):
+        parse_where("RSTESTCD = EDSS0101")
+
+
+def test_row_condition_quotes_text_and_not_numbers():
+    rule = range_rule(ValueLevel("RS", "RSSTRESN", "RSTESTCD IN (EDSS0101, X\"Y) AND VISITNUM GE 2",
+                                 "float", 8, 1), "0 to 10")
+    assert row_condition(rule, RS) == r'RSTESTCD in ["EDSS0101", "X\"Y"] and VISITNUM >= 2.0'
+
+
+def test_allowed_values_are_the_steps():
+    rule = range_rule(EDSS, "0 to 10 by 0.5")
+    assert rule.allowed_values == [k / 2 for k in range(21)]
+    assert range_rule(EDSS, "0 to 110").allowed_values == []
+
+
+def _frame(values: list) -> pd.DataFrame:
+    n = len(values)
+    return pd.DataFrame({"USUBJID": [f"S{i}" for i in range(n)], "RSTESTCD": ["EDSS0101"] * (n - 1) + ["KFSS1"],
+                         "VISITNUM": [1.0] * n, "RSSTRESN": values, "RSORRES": ["x"] * n})
+
+
+def test_range_and_step_checks_fire_only_on_matching_records():
+    suite = build_suite(RS, {}, ranges=[range_rule(EDSS, "0 to 10 by 0.5")])
+    # 6.499999999999999 is 6.5 read back from IBM floating point; 10.5 is out of range; 3.3 is off-step;
+    # None is not checked; 50 is on a record of another test (KFSS1) and must not fire.
+    runs = {r.check: r for r in gx_runner.run_suite_checks(_frame([6.499999999999999, 10.5, 3.3, None, 0.0, 50.0]),
+                                                            suite)}
+    value = runs["RANGE-VALUE:RSSTRESN:RSTESTCD EQ EDSS0101"]
+    step = runs["RANGE-STEP:RSSTRESN:RSTESTCD EQ EDSS0101"]
+    assert value.outcome == ISSUES and [(p.row, p.value) for p in value.problems] == [(2, "10.5")]
+    assert step.outcome == ISSUES and [(p.row, p.value) for p in step.problems] == [(2, "10.5"), (3, "3.3")]
+    assert value.problems[0].severity == "Error" and "0 to 10" in value.problems[0].message
+    clean = {r.check: r.outcome for r in gx_runner.run_suite_checks(_frame([0.0, 10.0, 4.5, 50.0]), suite)}
+    assert clean["RANGE-VALUE:RSSTRESN:RSTESTCD EQ EDSS0101"] == PASSED
+    assert clean["RANGE-STEP:RSSTRESN:RSTESTCD EQ EDSS0101"] == PASSED
+
+
+def test_range_checks_are_visible_in_the_suite_json():
+    data = json.loads(suite_to_json(build_suite(RS, {}, ranges=[range_rule(EDSS, "0 to 10 by 0.5")])))
+    between = [e for e in data["expectations"] if e["meta"]["rule"] == "RANGE-VALUE"][0]
+    assert between["kwargs"]["row_condition"]["pass_through_filter"] == 'RSTESTCD == "EDSS0101"'
+    assert (between["kwargs"]["min_value"], between["kwargs"]["max_value"]) == (0.0, 10.0)
+
+
+def _spec(value_level: tuple[ValueLevel, ...]):
+    from subgen.spec.model import Spec, StudyInfo
+    from datetime import date
+
+    info = StudyInfo("X", "X", "X", "X", "3.4", "2.0", "2025-03-28", date(2025, 1, 1))
+    return Spec("x.xlsx", "", info, (RS,), (), value_level)
+
+
+def test_bad_range_cells_name_sheet_row_column_and_value():
+    spec = _spec((EDSS, ValueLevel("RS", "RSORRES", "RSTESTCD EQ X", "text", 8, 2, row=3),
+                  ValueLevel("RS", "RSSTRESN", "NOSUCH EQ 1", "float", 8, 3, row=4)))
+    with pytest.raises(ProblemError) as err:
+        ranges_from_cells(spec, {2: "0 to ten", 3: "0 to 5", 4: "0 to 5", 9: "1 to 2"}, "x.xlsx")
+    found = {(p.row, p.column, p.value) for p in err.value.problems}
+    assert found == {(2, "Range", "0 to ten"), (3, "Range", "0 to 5"), (4, "Range", "0 to 5"),
+                     (9, "Range", "1 to 2")}
+    messages = " | ".join(p.message for p in err.value.problems)
+    assert "character variable" in messages and "NOSUCH" in messages and "without a usable" in messages
+
+
+def test_declared_ranges_reads_the_workbook_range_column(tmp_path: Path):
+    from openpyxl import Workbook
+
+    path = tmp_path / "s.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "ValueLevel"
+    ws.append(["Order", "Dataset", "Variable", "Where Clause", "Data Type", "Range"])
+    ws.append([1, "RS", "RSSTRESN", "RSTESTCD EQ EDSS0101", "float", "0 to 10 by 0.5"])
+    wb.save(path)
+    spec = _spec((EDSS,))
+    spec = type(spec)(str(path), "", spec.study, spec.datasets, (), spec.value_level)
+    (rule,) = declared_ranges(spec)
+    assert (rule.dataset, rule.variable, rule.minimum, rule.maximum, rule.step) == ("RS", "RSSTRESN", 0, 10, 0.5)
+    assert declared_ranges(_spec((EDSS,))) == ()  # no workbook: no ranges
