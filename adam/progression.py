@@ -14,8 +14,10 @@ Three derivations in admiral's vocabulary, each a pure function ``dataset -> (da
   subject (its record, or its date merged onto ADSL).
 
 Dates
-    ``ADT`` (any ``date_var``) must be a pandas ``datetime64`` column; only the date part is used
-    and gaps are whole days. SAS date numbers are converted at the XPT boundary, not here.
+    ``ADT`` (any ``date_var``) is either a numeric column of SAS date numbers (days since
+    1960-01-01, ``Float64`` - the convention of the ``adam`` package, see ``adam/dates.py``) or a
+    pandas ``datetime64`` column (date part used). Gaps are whole days. Dates this module writes
+    (``confirm_date_var``) come back in the representation of the input.
 
 Rules, stated once (the spec picks the numbers; the code never branches on a study):
 
@@ -149,13 +151,35 @@ def _require(dataset: pd.DataFrame, columns: Iterable[str], where: str) -> None:
                            f"{where}: required columns missing")
 
 
-def _days(dates: pd.Series, column: str, where: str) -> pd.Series:
-    """Whole days since 1960-01-01 as float (NaN for NaT); the column must be datetime64."""
-    if not pd.api.types.is_datetime64_any_dtype(dates):
-        raise ProblemError([Problem(where, None, column, str(dates.dtype), f"{column} must be a pandas datetime "
-                                    "column", "convert it with pd.to_datetime (SAS date numbers: origin 1960-01-01)",
-                                    rule="ADAM-INPUT")], f"{where}: {column} is not a date")
-    return (dates.dt.normalize() - _EPOCH) / pd.Timedelta(days=1)
+def is_date_column(dates: pd.Series) -> bool:
+    """True for a datetime64 column or a numeric column (SAS date numbers); text is not a date."""
+    return pd.api.types.is_datetime64_any_dtype(dates) or (
+        pd.api.types.is_numeric_dtype(dates) and not pd.api.types.is_bool_dtype(dates))
+
+
+def day_numbers(dates: pd.Series, column: str = "ADT", where: str = "BDS") -> pd.Series:
+    """SAS date numbers (float64 whole days since 1960-01-01, NaN when missing) of a date column.
+
+    Accepts SAS date numbers (kept, fractions dropped) or datetime64 (date part); anything else
+    raises :class:`ProblemError` naming the column.
+    """
+    if pd.api.types.is_datetime64_any_dtype(dates):
+        return (dates.dt.normalize() - _EPOCH) / pd.Timedelta(days=1)
+    if is_date_column(dates):
+        return np.floor(pd.to_numeric(dates, errors="coerce").astype("float64"))
+    raise ProblemError([Problem(where, None, column, str(dates.dtype), f"{column} must be a date column (SAS date "
+                                "numbers or datetime64)", "convert ISO 8601 text with adam.dates.iso_to_sas",
+                                rule="ADAM-INPUT")], f"{where}: {column} is not a date")
+
+
+def dates_like(days: pd.Series, template: pd.Series) -> pd.Series:
+    """SAS date numbers ``days`` in the representation of ``template`` (Float64 days or its datetime64 unit)."""
+    if pd.api.types.is_datetime64_any_dtype(template):
+        return (_EPOCH + pd.to_timedelta(days.astype("float64"), unit="D")).astype(template.dtype)
+    return days.astype("Float64")
+
+
+_days = day_numbers
 
 
 def _order_columns(dataset: pd.DataFrame, order: Sequence[str] | None) -> list[str]:
@@ -290,8 +314,7 @@ def derive_var_confirmation_flag(dataset: pd.DataFrame, *, flag_var: str = "PROG
     if confirm_date_var:
         cday = np.full(len(out), np.nan)
         cday[merged["_ROW"].to_numpy()[hit]] = merged["_CDAY"].to_numpy(dtype=float)[hit]
-        cdate = _EPOCH + pd.to_timedelta(pd.Series(cday, index=out.index), unit="D")
-        out[confirm_date_var] = cdate.astype(out[date_var].dtype)
+        out[confirm_date_var] = dates_like(pd.Series(cday, index=out.index), out[date_var])
     return out, problems
 
 

@@ -18,7 +18,9 @@ Then STARTDT comes from ADSL (``start_date``, e.g. RANDDT or TRTSDT); ADT earlie
 is set to STARTDT (reported); ``AVAL = ADT - STARTDT + 1`` days (admiral ``derive_vars_duration``
 with ``add_one = TRUE``, the convention of study days, so an event on the start date is day 1
 and a subject censored at the start date has AVAL = 1); ``add_one=False`` gives ``ADT - STARTDT``.
-Dates are pandas ``datetime64`` columns (date part used). Subjects of the population without a
+Dates are SAS date numbers (``Float64`` days since 1960-01-01, the ``adam`` package convention)
+or pandas ``datetime64`` columns (date part used), in any mix; STARTDT and ADT come out in the
+representation of ADSL's start date column. Subjects of the population without a
 start date, or with neither an event nor a censoring record, get no record and are reported
 (Warning) - add a censoring source at the start date (e.g. ADSL.RANDDT) so every randomised
 subject is censored at worst on day 1.
@@ -32,6 +34,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from adam.progression import dates_like, day_numbers, is_date_column
 from sdtm.conditions import evaluate
 from subgen.problems import Problem, ProblemError
 
@@ -82,10 +85,6 @@ def censor_source(dataset_name: str, date: str, *, censor: int = 1, filter: str 
                      tuple(order))
 
 
-def _is_date(series: pd.Series) -> bool:
-    return pd.api.types.is_datetime64_any_dtype(series)
-
-
 def _check_source(src: TTESource, frame: pd.DataFrame | None, keys: Sequence[str], where: str) -> list[Problem]:
     if frame is None:
         return [Problem(where, None, None, src.dataset_name, f"source dataset {src.dataset_name} is not available",
@@ -94,9 +93,10 @@ def _check_source(src: TTESource, frame: pd.DataFrame | None, keys: Sequence[str
     out = [Problem(where, None, c, src.dataset_name, f"column {c} is missing from {src.dataset_name}",
                    "derive it first or correct the source definition", rule="ADAM-TTE-SOURCE")
            for c in dict.fromkeys(cols) if c not in frame.columns]
-    if not out and not _is_date(frame[src.date]):
+    if not out and not is_date_column(frame[src.date]):
         out.append(Problem(where, None, src.date, str(frame[src.date].dtype), f"{src.dataset_name}.{src.date} is "
-                           "not a date column", "convert it with pd.to_datetime", rule="ADAM-TTE-SOURCE"))
+                           "not a date column", "use SAS date numbers (adam.dates.iso_to_sas) or datetime64",
+                           rule="ADAM-TTE-SOURCE"))
     return out
 
 
@@ -112,15 +112,15 @@ def _select(src: TTESource, index: int, frame: pd.DataFrame, subjects: pd.DataFr
         pd.MultiIndex.from_frame(subjects.astype("string")))
     rows = rows[inside]
     problems: list[Problem] = []
-    undated = rows[src.date].isna()
+    day = day_numbers(rows[src.date], src.date, where)
+    undated = day.isna()
     if undated.any():
         n = int(rows.loc[undated, list(keys)].drop_duplicates().shape[0])
         problems.append(Problem(where, None, src.date, src.dataset_name, f"{int(undated.sum())} record(s) of "
                                 f"{n} subject(s) meet the {'event' if src.is_event else 'censoring'} condition of "
                                 f"{src.dataset_name} but have no {src.date}; they are not used",
                                 "impute or correct the dates", "Warning", "ADAM-TTE-DATE"))
-        rows = rows[~undated]
-    rows = rows.assign(_D=rows[src.date].dt.normalize())
+    rows = rows.assign(_D=day)[~undated.to_numpy()]
     ordered = rows.sort_values([*keys, "_D", *src.order], kind="stable")
     keep = "first" if src.is_event else "last"
     chosen = ordered.drop_duplicates(list(keys), keep=keep)
@@ -170,10 +170,10 @@ def derive_param_tte(dataset: pd.DataFrame | None, dataset_adsl: pd.DataFrame,
         bad += _check_source(s, source_datasets.get(s.dataset_name), keys, where)
     bad += [Problem(where, None, c, "ADSL", f"column {c} is missing from ADSL", "derive it in ADSL first",
                     rule="ADAM-TTE-SOURCE") for c in [*keys, start_date] if c not in dataset_adsl.columns]
-    if not bad and not _is_date(dataset_adsl[start_date]):
+    if not bad and not is_date_column(dataset_adsl[start_date]):
         bad.append(Problem(where, None, start_date, str(dataset_adsl[start_date].dtype),
-                           f"ADSL.{start_date} is not a date column", "convert it with pd.to_datetime",
-                           rule="ADAM-TTE-SOURCE"))
+                           f"ADSL.{start_date} is not a date column",
+                           "use SAS date numbers (adam.dates.iso_to_sas) or datetime64", rule="ADAM-TTE-SOURCE"))
     if bad:
         raise ProblemError(bad, f"{where} {set_values_to.get('PARAMCD', '')}: {len(bad)} problem(s) in the "
                                 "time-to-event definition")
@@ -181,7 +181,7 @@ def derive_param_tte(dataset: pd.DataFrame | None, dataset_adsl: pd.DataFrame,
     paramcd = set_values_to.get("PARAMCD", "")
     problems: list[Problem] = []
     adsl = dataset_adsl[evaluate(dataset_adsl, population).astype(bool)]
-    start = adsl[keys].assign(STARTDT=adsl[start_date].dt.normalize()).reset_index(drop=True)
+    start = adsl[keys].assign(STARTDT=day_numbers(adsl[start_date], start_date, where)).reset_index(drop=True)
     no_start = start["STARTDT"].isna()
     if no_start.any():
         problems.append(Problem(where, None, start_date, ", ".join(start.loc[no_start, keys[-1]].astype(str)),
@@ -217,8 +217,10 @@ def derive_param_tte(dataset: pd.DataFrame | None, dataset_adsl: pd.DataFrame,
                                 f"{paramcd}: {int(early.sum())} event/censoring date(s) fall before STARTDT; ADT is "
                                 "set to STARTDT", "check the dates in the source data", "Warning", "ADAM-TTE-EARLY"))
         result["ADT"] = result["ADT"].mask(early, result["STARTDT"])
-    days = ((result["ADT"] - result["STARTDT"]) / pd.Timedelta(days=1)).round().astype("Int64")
+    days = (result["ADT"] - result["STARTDT"]).round().astype("Int64")
     result["AVAL"] = days + (1 if add_one else 0)
+    for var in ("STARTDT", "ADT"):
+        result[var] = dates_like(result[var], dataset_adsl[start_date])
     result["CNSR"] = result["CNSR"].astype("Int64")
     for var, value in set_values_to.items():
         result[var] = value

@@ -130,10 +130,16 @@ def test_two_baseline_records_are_reported_not_guessed():
     assert rules(problems) == ["ADAM-PROG-BASE"] and "2 records have ABLFL" in problems[0].message
 
 
-def test_dates_must_be_datetimes():
-    frame = bds([("M", 1, "2024-01-01", 4.0, "Y")]).assign(ADT=23376)
-    with pytest.raises(ProblemError, match="ADT must be a pandas datetime column"):
-        derive_var_progression_flag(frame)
+def test_sas_date_numbers_work_like_datetimes_and_text_is_refused():
+    frame = bds([("N", 1, "2024-01-01", 4.0, "Y"), ("N", 2, "2024-04-01", 5.0, ""), ("N", 3, "2024-07-01", 5.0, "")])
+    sas = frame.assign(ADT=((frame["ADT"] - pd.Timestamp("1960-01-01")).dt.days).astype("Float64"))
+    assert list(sas["ADT"]) == [23376, 23467, 23558]  # 01JAN2024 is SAS day 23376; +91, +91
+    rated, _ = derive_var_progression_flag(sas)
+    out, _ = derive_var_confirmation_flag(rated, confirm_date_var="CDT")
+    assert flags(out, "CDP12FL", "N") == [None, "Y", "N"]
+    assert str(out["CDT"].dtype) == "Float64" and out.loc[1, "CDT"] == 23558
+    with pytest.raises(ProblemError, match="ADT must be a date column"):
+        derive_var_progression_flag(frame.assign(ADT=frame["ADT"].dt.strftime("%Y-%m-%d")))
 
 
 # --------------------------------------------------------------------------- confirmation

@@ -94,6 +94,20 @@ def test_event_censorings_and_the_layout():
     assert (d["ADT"], d["AVAL"], d["CNSR"], d["SRCSEQ"]) == (D("2024-04-01"), 92, 1, 10)
 
 
+def test_sas_date_numbers_in_and_out():
+    def sas(frame: pd.DataFrame, col: str) -> pd.DataFrame:
+        return frame.assign(**{col: ((frame[col] - D("1960-01-01")).dt.days).astype("Float64")})
+
+    out, problems = tte(adsl=sas(adsl_frame(), "RANDDT"), bds=sas(bds_frame(), "ADT"))
+    assert problems == []
+    a = record(out, "A")
+    assert (a["STARTDT"], a["ADT"], a["AVAL"]) == (23376, 23467, 92)  # 01JAN2024 = SAS day 23376, +91
+    assert str(out["ADT"].dtype) == "Float64"
+    # datetime ADSL with SAS-number sources: dates follow ADSL's representation
+    out, _ = tte(bds=sas(bds_frame(), "ADT"))
+    assert record(out, "A")["ADT"] == D("2024-04-01")
+
+
 def test_add_one_false_counts_elapsed_days():
     out, _ = tte(add_one=False)
     assert list(out["AVAL"]) == [91, 274, 0, 91]
