@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
 from sdtm.engine import BuildContext, build_dataset, build_order, check_mappings, strip_lineage
 from subgen import __version__
+from subgen.atomic import staged_folder
 from subgen.problems import Problem, ProblemError, problems_frame
 from subgen.raw import FILE_COL, ROW_COL
 from subgen.spec.loader import load_spec
@@ -43,21 +41,140 @@ class SdtmResult:
 def build_sdtm(study: StudyConfig) -> tuple[Spec, BuildContext]:
     """Load the spec and build every SDTM dataset in memory (frames keep their lineage columns).
 
-    Raises ProblemError for spec problems and for data problems of severity Error.
+    Raises ProblemError for spec problems and for data problems of severity Error. Every raw
+    form the spec reads is read first, so all unreadable files are reported together; a
+    dataset whose keys repeat stops the build before a later dataset looks records up in it.
     """
     spec = load_spec(study.spec_path)
     static = check_mappings(spec)
     if static:
         raise ProblemError(static, f"{spec.path}: the Mappings/Sources sheets cannot be run")
     ctx = BuildContext(spec, study.raw_dir)
-    for name in build_order(spec, [d.name for d in spec.datasets]):
+    read_forms(ctx)
+    order = build_order(spec, [d.name for d in spec.datasets])
+    for i, name in enumerate(order):
         ctx.datasets[name] = build_dataset(ctx, spec.dataset(name))
+        duplicates = duplicate_keys(ctx, spec.dataset(name))
+        ctx.problems.extend(duplicates)
+        if duplicates and name in needed_by(spec, order[i + 1:]):
+            raise ProblemError(ctx.problems, f"{study.name}: {name} has records with the same key, so the datasets "
+                                             "that look records up in it cannot be built (nothing was written)")
+    ctx.problems.extend(unenrolled_subjects(ctx))
     ctx.problems.extend(scan_personal_data(ctx))
     blocking = [p for p in ctx.problems if p.severity in ("Reject", "Error")]
     if blocking:
         raise ProblemError(ctx.problems, f"{study.name}: {len(blocking)} problem(s) in the raw data or spec stop "
                                          "the SDTM build (nothing was written)")
     return spec, ctx
+
+
+def read_forms(ctx: BuildContext) -> None:
+    """Read every raw form a Sources or Mappings row names; raise one ProblemError listing every unreadable file."""
+    from sdtm.engine import split_refs
+
+    names = {s.form for s in ctx.spec.sources}
+    known = {f.name for f in ctx.spec.forms}
+    for mp in ctx.spec.mappings:
+        first = (mp.raw_column or "").split("+")[0]
+        if "." in first:
+            names.update(f for f, _ in split_refs(mp.raw_column, "") if f in known)
+    problems: list[Problem] = []
+    for name in sorted(names & known):
+        try:
+            ctx.form_frame(name)
+        except ProblemError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        files = sorted({p.where for p in problems})
+        raise ProblemError(problems, f"{len(files)} raw file(s) cannot be used as they are ({', '.join(files)}); "
+                                     "nothing was written")
+
+
+def needed_by(spec: Spec, names: list[str]) -> set[str]:
+    """Datasets that the mappings or design sheets of ``names`` read."""
+    from sdtm.algorithms import dependencies
+    from sdtm.design import design_needs
+
+    wanted = set(names)
+    out = {d for mp in spec.mappings if mp.dataset in wanted for d in dependencies(mp)}
+    for n in names:
+        out |= design_needs(spec, n)
+    return out
+
+
+def _origin(frame: pd.DataFrame) -> pd.Series:
+    """'file row N' for every record (its raw CSV line, or the spec sheet row of a design record)."""
+    return frame[FILE_COL].astype("string") + " row " + frame[ROW_COL].astype("Int64").astype("string")
+
+
+def _key_text(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """'K1=v1, K2=v2' per record, numbers without a trailing .0."""
+    parts = []
+    for k in keys:
+        col = frame[k]
+        if pd.api.types.is_numeric_dtype(col):
+            col = col.astype("Float64").map(lambda v: "" if pd.isna(v) else (f"{v:g}" if v != int(v) else str(int(v))))
+        parts.append(k + "=" + col.astype("string").fillna(""))
+    text = parts[0]
+    for part in parts[1:]:
+        text = text + ", " + part
+    return text
+
+
+def duplicate_keys(ctx: BuildContext, dataset) -> list[Problem]:
+    """One Error per record whose Key Variables (Datasets sheet) repeat another record's, naming the raw rows."""
+    frame = ctx.datasets[dataset.name]
+    keys = [k for k in dataset.keys if k in frame.columns]
+    if not keys or frame.empty:
+        return []
+    dup = frame.duplicated(keys, keep=False)
+    if not dup.any():
+        return []
+    rows = frame[dup]
+    key = _key_text(rows, keys)
+    origin = _origin(rows)
+    together = origin.groupby(key).agg(", ".join)
+    return [Problem(file, int(row), ", ".join(keys), k, f"{dataset.name}: records from {together[k]} have the same "
+                    f"key ({', '.join(keys)}): a duplicated row in the raw data", "remove the duplicate row in the EDC "
+                    "and re-export; if both rows are real, the spec's Key Variables are missing a variable that tells "
+                    "them apart", "Error", "MAP-DUPLICATE-KEY")
+            for file, row, k in zip(rows[FILE_COL], rows[ROW_COL], key)]
+
+
+def unenrolled_subjects(ctx: BuildContext) -> list[Problem]:
+    """One Error per record whose USUBJID is not in DM: a subject in a CRF form but not in the enrolment form."""
+    if "DM" not in ctx.datasets or "USUBJID" not in ctx.datasets["DM"]:
+        return []
+    enrolled = ctx.datasets["DM"]["USUBJID"]
+    dm_files = ", ".join(sorted(ctx.spec.form(s.form).file for s in ctx.spec.sources_for("DM"))) or "DM"
+    forms = {f.file: f for f in ctx.spec.forms}
+    problems = []
+    for name, frame in sorted(ctx.datasets.items()):
+        if name == "DM" or "USUBJID" not in frame.columns:
+            continue
+        orphan = frame[frame["USUBJID"].notna() & ~frame["USUBJID"].isin(enrolled)]
+        for file, rows in orphan.groupby(FILE_COL, sort=True):
+            form = forms.get(file)
+            raw = (ctx.form_frame(form.name).set_index(ROW_COL)[form.subject_column] if form is not None
+                   else pd.Series(dtype="string"))
+            problems += [Problem(file, int(row), form.subject_column if form else None, raw.get(row, usubjid),
+                                 f"{name}: subject {usubjid} is not in DM (no row in {dm_files})",
+                                 f"correct the subject identifier, or add the subject's enrolment row to {dm_files} "
+                                 "in the EDC and re-export", "Error", "MAP-SUBJECT")
+                         for row, usubjid in zip(rows[ROW_COL], rows["USUBJID"])]
+    return problems
+
+
+def with_origin(problems: list[Problem], datasets: dict[str, pd.DataFrame]) -> list[Problem]:
+    """Add the raw file and row to problems located by dataset and record number (pre-write checks)."""
+    out = []
+    for p in problems:
+        frame = datasets.get(p.where)
+        if frame is not None and p.row is not None and 1 <= p.row <= len(frame) and FILE_COL in frame:
+            rec = frame.iloc[p.row - 1]
+            p = replace(p, message=f"{p.message} (record from {rec[FILE_COL]} row {int(rec[ROW_COL])})")
+        out.append(p)
+    return out
 
 
 def check_datasets(spec: Spec, datasets: dict[str, pd.DataFrame]) -> list[Problem]:
@@ -80,7 +197,7 @@ def run_sdtm(study_dir: Path | str, out_root: Path | str, spec_path: Path | str 
 
     study = load_study(study_dir, spec_path)
     spec, ctx = build_sdtm(study)
-    problems = check_datasets(spec, ctx.datasets)
+    problems = with_origin(check_datasets(spec, ctx.datasets), ctx.datasets)
     blocking = [p for p in problems if p.severity in ("Reject", "Error")]
     if blocking:
         raise ProblemError(problems, f"{study.name}: {len(blocking)} conformance problem(s) stop the write "
@@ -101,41 +218,6 @@ def run_sdtm(study_dir: Path | str, out_root: Path | str, spec_path: Path | str 
         (reports / "run.json").write_text(json.dumps(provenance(study, spec), indent=2, sort_keys=True) + "\n",
                                           encoding="utf-8")
     return SdtmResult(study, spec, final, ctx.datasets, all_problems, recon)
-
-
-def staged_folder(final: Path):
-    """Context manager: yields an empty folder beside ``final``; on success it replaces ``final`` atomically."""
-    import contextlib
-
-    @contextlib.contextmanager
-    def _stage():
-        final.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            stage = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
-        except OSError as exc:
-            raise ProblemError([Problem(str(final.parent), None, None, None, f"cannot write to the output folder "
-                                        f"({exc.strerror})", "check that the folder is writable and the disk is "
-                                        "not full, or choose another --out", rule="OUT-WRITE")]) from exc
-        try:
-            yield stage
-            old = final.with_name(f".{final.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            if final.exists():
-                os.replace(final, old)
-            os.replace(stage, final)
-            if old.exists():
-                shutil.rmtree(old)
-        except OSError as exc:
-            shutil.rmtree(stage, ignore_errors=True)
-            raise ProblemError([Problem(str(final), None, None, None, f"writing the output failed ({exc.strerror}); "
-                                        "the previous output is unchanged", "check free disk space and permissions",
-                                        rule="OUT-WRITE")]) from exc
-        except BaseException:
-            shutil.rmtree(stage, ignore_errors=True)
-            raise
-
-    return _stage()
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:

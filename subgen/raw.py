@@ -2,8 +2,10 @@
 
 Every cell is read as text (nothing is guessed or converted on the way in) and every row keeps
 its origin: ``__file`` and ``__row`` (the CSV line number, header = line 1, as a spreadsheet
-shows it). Problems (missing file, wrong encoding, empty file, missing columns) name the file,
-row and column and say what to do.
+shows it). Problems (missing file, wrong encoding, empty file, missing columns, rows with more or fewer
+fields than the header, rows without a subject) name the file, row and column and say what
+to do. Rows are numbered as a spreadsheet shows them, so a blank line or a value holding a
+line break does not shift the numbers.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import csv
 import io
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from subgen.problems import Problem, ProblemError
@@ -35,17 +38,41 @@ def read_form(raw_dir: Path, form: Form, required_columns: set[str] | frozenset[
     if not text.strip():
         raise ProblemError([Problem(shown, None, None, None, "the file is empty (not even a header row)",
                                     "re-export the form from the EDC", rule="RAW-EMPTY")])
+    records = list(map(len, csv.reader(io.StringIO(text))))  # fields per CSV record (0 = blank line)
     header = next(csv.reader(io.StringIO(text)))
     problems = _check_header(header, form, required_columns, shown)
     if problems:
         raise ProblemError(problems, f"{shown}: columns do not match the spec")
-    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
+    lengths = np.array(records, dtype=np.int64)
+    rows = np.flatnonzero(lengths > 0)[1:] + 1  # spreadsheet row of each data record (header = row 1)
+    ragged = lengths[rows - 1] != len(header)
+    if ragged.any():
+        raise ProblemError([Problem(shown, int(r), None, f"{n} fields", f"the row has {n} fields but the header has "
+                                    f"{len(header)}", "re-export the form; a value probably holds an unquoted comma, "
+                                    "quote or line break", rule="RAW-CSV")
+                            for r, n in zip(rows[ragged], lengths[rows[ragged] - 1])],
+                           f"{shown}: rows do not match the header")
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise ProblemError([Problem(shown, None, None, None, f"cannot be read as CSV ({exc})",
+                                    "re-export the form as comma-separated UTF-8 CSV", rule="RAW-CSV")]) from exc
     if frame.empty:
         raise ProblemError([Problem(shown, None, None, None, "the file has a header but no data rows",
                                     "re-export the form; if the form truly has no data, remove it from the "
                                     "Sources sheet", rule="RAW-EMPTY")])
+    if len(frame) != len(rows):  # the csv module and pandas disagree about the records: do not guess
+        raise ProblemError([Problem(shown, None, None, None, f"{len(rows)} rows by one CSV reading, {len(frame)} by "
+                                    "another (unbalanced quotes?)", "re-export the form as plain CSV",
+                                    rule="RAW-CSV")])
     frame[FILE_COL] = form.file
-    frame[ROW_COL] = range(2, len(frame) + 2)
+    frame[ROW_COL] = rows
+    blank = frame[form.subject_column].str.strip().eq("")
+    if blank.any():
+        raise ProblemError([Problem(shown, int(r), form.subject_column, "", "the subject identifier is empty",
+                                    "fill in the subject in the EDC and re-export (every row must name its "
+                                    "subject)", rule="RAW-SUBJECT") for r in frame.loc[blank, ROW_COL]],
+                           f"{shown}: rows without a subject")
     return frame
 
 
