@@ -12,11 +12,14 @@ Everything else about the study (id, versions, data cut) is in the spec's Study 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from subgen.problems import Problem, ProblemError
+
+NAME_RE = re.compile(r"^[^./\\\x00-\x1f][^/\\\x00-\x1f]*$")  # one folder name: no path separator, not hidden
 
 
 @dataclass(frozen=True)
@@ -35,8 +38,8 @@ def load_study(folder: Path | str, spec: Path | str | None = None) -> StudyConfi
     cfg_path = folder / "study.toml"
     if not cfg_path.is_file():
         raise ProblemError([Problem(str(cfg_path), None, None, None, "study.toml not found",
-                                    "point --study at a study folder (e.g. studies/ms_exo) or create one with "
-                                    "'subgen init'", rule="STUDY-CONFIG")])
+                                    "point --study at a study folder (e.g. studies/ms_exo) holding a study.toml "
+                                    "as the README describes", rule="STUDY-CONFIG")])
     try:
         cfg = tomllib.loads(cfg_path.read_text(encoding="utf-8")).get("study", {})
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -46,6 +49,11 @@ def load_study(folder: Path | str, spec: Path | str | None = None) -> StudyConfi
     if missing:
         raise ProblemError([Problem(str(cfg_path), None, k, None, f"[study] has no {k} entry",
                                     f'add {k} = "..." under [study]', rule="STUDY-CONFIG") for k in missing])
+    name = str(cfg.get("name", folder.resolve().name))
+    if not NAME_RE.match(name) or ".." in name:
+        raise ProblemError([Problem(str(cfg_path), None, "name", name, "the study name becomes an output folder name, "
+                                    "so it must be one folder name (no / or \\, not starting with a dot), not a path",
+                                    'write e.g. name = "ms_exo"', rule="STUDY-CONFIG")])
     spec_path = Path(spec) if spec else Path(os.path.normpath(folder / cfg["spec"]))
-    return StudyConfig(folder, cfg.get("name", folder.resolve().name), spec_path,
+    return StudyConfig(folder, name, spec_path,
                        Path(os.path.normpath(folder / cfg["raw"])))
