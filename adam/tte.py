@@ -28,6 +28,7 @@ subject is censored at worst on day 1.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -83,6 +84,72 @@ def censor_source(dataset_name: str, date: str, *, censor: int = 1, filter: str 
                                     "integer CNSR", "use 1, 2, ... (0 is an event)", rule="ADAM-TTE-SOURCE")])
     return TTESource(dataset_name, date, int(censor), filter, dict(set_values or {}), dict(copy_values or {}),
                      tuple(order))
+
+
+_QUOTED = re.compile(r"'[^']*'")
+_KEYWORD = re.compile(r"\s+(where|order|set)\s+", re.IGNORECASE)
+_HEAD = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)$")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def parse_source(text: str, censor: int = 0) -> TTESource:
+    """A source written as spec text: ``DATASET.DATE [where CONDITION] [order VAR, ...] [set VAR=VALUE, ...]``.
+
+    ``CONDITION`` is the spec's condition grammar; in ``set``, ``VAR=TEXT`` sets a constant
+    (single quotes keep commas: ``EVNTDESC='A, B'``), ``VAR=@COLUMN`` copies the chosen record's
+    column, ``VAR=`` leaves it missing. ``censor`` is CNSR (0 for an event). Example::
+
+        ADEDSS.ADT where PARAMCD = 'EDSS' and CDP12FL = 'Y' order SRCSEQ
+            set EVNTDESC=12-WEEK CONFIRMED DISABILITY PROGRESSION, SRCDOM=@SRCDOM, SRCVAR=RSDTC, SRCSEQ=@SRCSEQ
+
+    Raises ValueError saying what is wrong and how to write it.
+    """
+    quoted: list[str] = []
+
+    def hide(m: re.Match) -> str:
+        quoted.append(m.group(0))
+        return f"\x00{len(quoted) - 1}\x00"
+
+    def show(part: str) -> str:
+        return re.sub("\x00(\\d+)\x00", lambda m: quoted[int(m.group(1))], part).strip()
+
+    masked = _QUOTED.sub(hide, " ".join(str(text).split()))
+    if masked.count("'"):
+        raise ValueError(f"unbalanced quote in {text!r}")
+    pieces = _KEYWORD.split(masked)
+    head, clauses = pieces[0].strip(), {}
+    for keyword, body in zip(pieces[1::2], pieces[2::2]):
+        key = keyword.lower()
+        if key in clauses:
+            raise ValueError(f"'{key}' is given twice in {text!r}")
+        clauses[key] = body
+    m = _HEAD.match(head)
+    if not m:
+        raise ValueError(f"{head!r} is not DATASET.DATE_VARIABLE (e.g. ADEDSS.ADT or ADSL.RANDDT); write "
+                         "DATASET.DATE [where CONDITION] [order VAR, ...] [set VAR=VALUE, VAR=@COLUMN, ...]")
+    order = tuple(show(o) for o in clauses.get("order", "").split(",") if o.strip())
+    bad = [o for o in order if not _NAME.match(o)]
+    if bad:
+        raise ValueError(f"order must list variable names, not {', '.join(map(repr, bad))}")
+    set_values: dict[str, object] = {}
+    copy_values: dict[str, str] = {}
+    for item in (i for i in clauses.get("set", "").split(",") if i.strip()):
+        if "=" not in item:
+            raise ValueError(f"set item {show(item)!r} has no '='; write VAR=VALUE or VAR=@COLUMN")
+        var, value = (show(x) for x in item.split("=", 1))
+        if not _NAME.match(var):
+            raise ValueError(f"{var!r} is not a variable name (set item {show(item)!r})")
+        if var in set_values or var in copy_values:
+            raise ValueError(f"{var} is set twice in {text!r}")
+        if value.startswith("@"):
+            if not _NAME.match(value[1:]):
+                raise ValueError(f"{value!r} is not @COLUMN (set item {show(item)!r})")
+            copy_values[var] = value[1:]
+        else:
+            value = value[1:-1] if len(value) >= 2 and value[0] == value[-1] == "'" else value
+            set_values[var] = value if value != "" else None
+    filt = show(clauses["where"]) if "where" in clauses else None
+    return TTESource(m.group(1), m.group(2), censor, filt, set_values, copy_values, order)
 
 
 def _check_source(src: TTESource, frame: pd.DataFrame | None, keys: Sequence[str], where: str) -> list[Problem]:

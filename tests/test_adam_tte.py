@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from adam.progression import derive_var_confirmation_flag, derive_var_progression_flag
-from adam.tte import censor_source, derive_param_tte, event_source
+from adam.tte import censor_source, derive_param_tte, event_source, parse_source
 from subgen.problems import ProblemError
 
 D = pd.Timestamp
@@ -301,3 +301,30 @@ def test_demo_study_ms_exo_by_hand(built):
     for paramcd in ("TTCDP12", "TTCDP24"):
         events = adtte[adtte["PARAMCD"].eq(paramcd) & adtte["CNSR"].eq(0)]
         assert sorted(events["USUBJID"].str[-6:]) == ["101006", "101013", "101014", "101018", "101021"]
+
+
+# --------------------------------------------------------------------------- sources as spec text
+def test_parse_source_reads_the_spec_text_form():
+    src = parse_source("ADEDSS.ADT where PARAMCD = 'EDSS' and CDP12FL = 'Y' order SRCSEQ "
+                       "set EVNTDESC=12-WEEK CONFIRMED DISABILITY PROGRESSION, SRCDOM=@SRCDOM, SRCVAR=RSDTC, "
+                       "SRCSEQ=@SRCSEQ")
+    assert src == CDP12_EVENT.__class__(**{**CDP12_EVENT.__dict__, "dataset_name": "ADEDSS"})
+    # a quoted value keeps its comma and a keyword inside quotes is not a keyword; CNSR is the caller's
+    src = parse_source("ADSL.RANDDT  where RANDFL = 'Y' set CNSDTDSC='RANDOMIZATION, where no EDSS', SRCSEQ=", 2)
+    assert (src.dataset_name, src.date, src.censor, src.filter) == ("ADSL", "RANDDT", 2, "RANDFL = 'Y'")
+    assert src.set_values == {"CNSDTDSC": "RANDOMIZATION, where no EDSS", "SRCSEQ": None}
+    assert src.copy_values == {} and src.order == ()
+
+
+@pytest.mark.parametrize("text, message", [
+    ("ADEDSS where CDP12FL = 'Y'", "is not DATASET.DATE_VARIABLE"),
+    ("ADEDSS.ADT set EVNTDESC", "has no '='"),
+    ("ADEDSS.ADT set SRCSEQ=@", "is not @COLUMN"),
+    ("ADEDSS.ADT set A=1, A=2", "set twice"),
+    ("ADEDSS.ADT where A = 'x' where B = 'y'", "given twice"),
+    ("ADEDSS.ADT where A = 'x", "unbalanced quote"),
+    ("ADEDSS.ADT order 1X", "variable names"),
+])
+def test_parse_source_says_what_is_wrong(text, message):
+    with pytest.raises(ValueError, match=message):
+        parse_source(text)
