@@ -96,7 +96,9 @@ def assign_no_ct(rows: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
 def assign_ct(rows: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
     """The raw value mapped to the variable's codelist through its terms, decodes and synonyms.
 
-    Raw values that match no term are reported (file, row, column, value) and left missing.
+    Raw values that match no term are reported (file, row, column, value): for a non-extensible
+    codelist as an Error (the value is left missing and the run stops); for an extensible one as
+    a Warning, and the value is kept as entered, so nothing collected is lost.
     """
     raw = _blank_to_na(ctx.column(rows, mapping.raw_column, mapping))
     codelist = ctx.codelist_of(mapping)
@@ -105,11 +107,15 @@ def assign_ct(rows: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
     mapped = key.map(table).astype("string")
     bad = raw.notna() & mapped.isna()
     if bad.any():
+        kept = "; kept as entered (the codelist is extensible)" if codelist.extensible else ""
         ctx.report_rows(rows, bad, mapping, raw,
                         f"does not map to codelist {codelist.id} ({', '.join(codelist.submission_values[:8])}"
-                        f"{', ...' if len(codelist.terms) > 8 else ''})",
-                        f"add the spelling as a synonym of the right term in the Codelists sheet ({codelist.id})",
+                        f"{', ...' if len(codelist.terms) > 8 else ''}){kept}",
+                        f"add the spelling as a synonym of the right term in the Codelists sheet ({codelist.id})"
+                        + (", or add it as a sponsor term (Extended Value = Yes)" if kept else ""),
                         "MAP-CT", severity="Error" if not codelist.extensible else "Warning")
+        if codelist.extensible:
+            mapped = mapped.where(~bad, raw)
     return mapped
 
 

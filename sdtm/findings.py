@@ -214,8 +214,11 @@ def derive_stresc(frame: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
     units = _col(frame, f"{p}ORRESU").astype("string").fillna("")
     msg = (f"{mapping.dataset}: result unit '" + units + "' of test " + frame[f"{p}TESTCD"].astype("string")
            .fillna("") + " has no row in the Units sheet; standard result left missing")
+    no_unit = std["BAD_UNIT"] & units.str.strip().eq("")
     for mask, message, fix, rule in (
-            (std["BAD_UNIT"], msg, "add a Units row (test or *, from unit, to unit, factor)", "MAP-UNIT"),
+            (std["BAD_UNIT"] & ~no_unit, msg, "add a Units row (test or *, from unit, to unit, factor)", "MAP-UNIT"),
+            (no_unit, f"{mapping.dataset}: numeric result without a unit; standard result left missing",
+             "enter the result's unit in the EDC and re-export", "MAP-UNIT"),
             (std["BAD_NUMBER"] & std["COMMA"], f"{mapping.dataset}: decimal comma in a numeric result",
              "use a decimal point (5.6, not 5,6) in the export", "MAP-NUMBER"),
             (std["BAD_NUMBER"] & ~std["COMMA"], f"{mapping.dataset}: text result in a numeric test",
