@@ -42,6 +42,7 @@ class BuildContext:
     forms: dict[str, pd.DataFrame] = field(default_factory=dict)
     datasets: dict[str, pd.DataFrame] = field(default_factory=dict)
     usage: list[pd.DataFrame] = field(default_factory=list)  # which raw rows fed which dataset, and how
+    parents: dict[str, pd.DataFrame] = field(default_factory=dict)  # frames with qualifier columns, for SUPP--
     _required: dict[str, set[str]] | None = None
 
     # -- raw access -----------------------------------------------------------------------------
@@ -66,10 +67,40 @@ class BuildContext:
         if not ref:
             raise ProblemError([self.spec_problem(mapping, "Raw Column", "", "this algorithm needs a Raw Column")])
         form_name, col = split_ref(ref, rows.attrs["form"])
+        if "@" in col:
+            col, key = (part.strip() for part in col.split("@", 1))
+            return self.lookup_by_key(rows, form_name, col, key, mapping)
         if form_name == rows.attrs["form"]:
             return rows[col]
         return self.lookup_by_subject(rows, form_name, col, mapping.condition, mapping.dataset,
                                       f"{mapping.dataset}.{mapping.variable}")
+
+    def lookup_by_key(self, rows: pd.DataFrame, form_name: str, col: str, key: str, mapping: Mapping) -> pd.Series:
+        """``form.COL@KEY``: column ``col`` of the other form's row whose KEY equals this row's KEY.
+
+        A key value with no row in the other form, or with several, is reported (file, row, column,
+        value); the variable stays missing for it, so nothing is guessed.
+        """
+        other = self.form_frame(form_name)
+        other = other[evaluate(other, mapping.condition)]
+        own_key = rows[key].astype("string").str.strip()
+        other_key = other[key].astype("string").str.strip()
+        dup = other_key.duplicated(keep=False) & other_key.notna()
+        purpose = f"{mapping.dataset}.{mapping.variable}"
+        for file, row, value in other.loc[dup, [FILE_COL, ROW_COL, key]].itertuples(index=False):
+            self.report(file, int(row), key, value, f"{key} {value} appears more than once in form {form_name}, so "
+                        f"{purpose} cannot be looked up unambiguously", "correct the duplicate in the export",
+                        "MAP-DUPLICATE")
+        matched = other_key.isin(own_key.dropna()) & ~dup
+        self.mark_used(other[matched], mapping.dataset, f"looked up by {key} for {purpose}")
+        table = other[~dup].assign(__key=other_key[~dup]).dropna(subset="__key").set_index("__key")[col]
+        values = own_key.map(table)
+        missing = own_key.notna() & ~own_key.isin(table.index)
+        for file, row, value in rows.loc[missing, [FILE_COL, ROW_COL, key]].itertuples(index=False):
+            self.report(file, int(row), key, value, f"{key} {value} has no row in form {form_name}, so {purpose} "
+                        "is left empty", f"check the {key} in the EDC or ask for the complete {form_name} export",
+                        "MAP-LOOKUP")
+        return values
 
     def lookup_by_subject(self, rows: pd.DataFrame, form_name: str, col: str, condition: str | None,
                           dataset: str, purpose: str) -> pd.Series:
@@ -124,6 +155,8 @@ class BuildContext:
                         "correct the date in the EDC (DD-MON-YYYY; UN/UNK for unknown day/month) and re-export",
                         "MAP-DATE")
         complete = iso.where(iso.fillna("").str.len() >= 10)
+        # Dates after the data cut are not in this delivery (their records are cut too): RFXENDTC etc. ignore them.
+        complete = complete.where(complete.str.slice(0, 10) <= self.spec.study.data_cut.isoformat())
         per_subject = complete.groupby(other[subj]).agg(how)
         return subjects.map(per_subject).astype("string")
 
@@ -208,7 +241,11 @@ def required_raw_columns(spec: Spec) -> dict[str, set[str]]:
         for src_form in srcs:
             refs = split_refs(mp.raw_column, src_form) if mp.raw_column else []
             for form, col in refs:
-                need.setdefault(form, set()).add(col)
+                col, _, key = col.partition("@")
+                need.setdefault(form, set()).add(col.strip())
+                if key:  # form.COL@KEY: the key is read on both forms
+                    need[form].add(key.strip())
+                    need.setdefault(src_form, set()).add(key.strip())
             # A Condition is read on the form the Raw Column points to when that is another form.
             cond_form = refs[0][0] if refs and refs[0][0] != src_form else src_form
             add_condition(mp.condition, cond_form)
@@ -287,7 +324,7 @@ def check_mappings(spec: Spec) -> list[Problem]:
             src_forms = {s.form for s in spec.sources_for(mp.dataset) if mp.source in ("*", s.name)}
             for sf in src_forms:
                 for f, col in split_refs(mp.raw_column, sf):
-                    if f == form.name and col in pii:
+                    if f == form.name and col.split("@")[0].strip() in pii:
                         out.append(Problem(where, mp.row, "Raw Column", mp.raw_column,
                                            f"{form.name}.{col} is declared personal data in the Forms sheet and must "
                                            "not reach SDTM", "remove the mapping, or (only if the protocol requires "
@@ -305,6 +342,8 @@ def build_order(spec: Spec, names: list[str]) -> list[str]:
 
     for n in names:
         graph[n].update(d for d in design_needs(spec, n) if d != n and d in graph)
+        if n.startswith("SUPP") and n[4:] in graph:
+            graph[n].add(n[4:])  # supplemental qualifiers come from their parent's records
     try:
         return list(TopologicalSorter({k: sorted(v) for k, v in sorted(graph.items())}).static_order())
     except CycleError as exc:
@@ -319,6 +358,8 @@ def build_dataset(ctx: BuildContext, dataset: Dataset) -> pd.DataFrame:
     """Build one dataset from its sources, design sheet and mappings; the result keeps lineage columns."""
     from sdtm.design import design_frame
 
+    if dataset.name.startswith("SUPP") and ctx.spec.supp_qualifiers(dataset.name[4:]):
+        return build_supp_dataset(ctx, dataset)
     mappings = ctx.spec.mappings_for(dataset.name)
     record_maps = [m for m in mappings if not is_dataset_level(m.algorithm)]
     dataset_maps = [m for m in mappings if is_dataset_level(m.algorithm)]
@@ -344,16 +385,49 @@ def build_dataset(ctx: BuildContext, dataset: Dataset) -> pd.DataFrame:
         out[SOURCE_COL] = source.name
         parts.append(out)
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    frame = apply_data_cut(ctx, frame, dataset)  # before --SEQ and other derivations, so they see the cut data
     for mp in dataset_maps:
         alg = REGISTRY[mp.algorithm]
-        values = alg.fn(frame, mp, ctx)
+        try:
+            values = alg.fn(frame, mp, ctx)
+        except KeyError as exc:  # it reads a variable of this dataset that no earlier row derives
+            name = exc.args[0] if exc.args else None
+            if name not in dataset.variable_names or name in frame.columns:
+                raise
+            raise ProblemError([ctx.spec_problem(mp, "Value", mp.value or "", f"{mp.dataset}.{mp.variable} is derived "
+                                                 f"from {name}, which has no value yet at this row: {name} is derived "
+                                                 "by a later Mappings row (or from this one: a circular derivation)",
+                                                 f"put the row deriving {name} above this one, or derive one of them "
+                                                 "from raw data")]) from exc
         mask = evaluate(frame, mp.condition) if mp.condition else pd.Series(True, index=frame.index)
         if mp.variable in frame.columns and mp.condition:
             frame[mp.variable] = values.where(mask, frame[mp.variable])
         else:
             frame[mp.variable] = values.where(mask)
-    frame = apply_data_cut(ctx, frame, dataset)
+    if ctx.spec.supp_qualifiers(dataset.name):
+        ctx.parents[dataset.name] = frame  # with its qualifier columns, for SUPP<dataset>
     return conform(ctx, frame, dataset)
+
+
+def build_supp_dataset(ctx: BuildContext, dataset: Dataset) -> pd.DataFrame:
+    """SUPP-- records from the qualifier columns the parent's mappings made (ValueLevel declares each QNAM)."""
+    from sdtm.supp import build_supp
+
+    parent_name = dataset.name[4:]
+    parent = ctx.parents[parent_name]
+    qualifiers = [{"qnam": vl.qnam, "qlabel": vl.description, "column": vl.qnam, "qorig": vl.origin,
+                   "qeval": vl.evaluator} for vl in ctx.spec.supp_qualifiers(parent_name)]
+    missing = [q["qnam"] for q in qualifiers if q["qnam"] not in parent.columns]
+    for q in missing:
+        vl = next(v for v in ctx.spec.supp_qualifiers(parent_name) if v.qnam == q)
+        ctx.problems.append(Problem(f"{ctx.spec.path} [ValueLevel]", vl.row, "Where Clause", vl.where,
+                                    f"{dataset.name} qualifier {q} is declared but nothing maps it",
+                                    f"add a Mappings row for dataset {parent_name}, variable {q}", "Error",
+                                    "SPEC-UNMAPPED"))
+    records, problems = build_supp(parent, ctx.spec.dataset(parent_name),
+                                   [q for q in qualifiers if q["qnam"] not in missing])
+    ctx.problems.extend(problems)
+    return conform(ctx, records, dataset, sort=False)  # build_supp orders IDVARVAL numerically
 
 
 def repeat_items(rows: pd.DataFrame, source: Source) -> pd.DataFrame:
@@ -414,7 +488,7 @@ def _apply_record(ctx: BuildContext, rows: pd.DataFrame, maps: list[Mapping], da
     return out
 
 
-def conform(ctx: BuildContext, frame: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
+def conform(ctx: BuildContext, frame: pd.DataFrame, dataset: Dataset, sort: bool = True) -> pd.DataFrame:
     """Exactly the spec's variables in spec order, typed (numeric Float64, character string); lineage kept."""
     unmapped = [v.name for v in dataset.variables if v.name not in frame.columns]
     for name in unmapped:
@@ -428,13 +502,20 @@ def conform(ctx: BuildContext, frame: pd.DataFrame, dataset: Dataset) -> pd.Data
         col = frame[v.name] if v.name in frame.columns else pd.Series(pd.NA, index=frame.index)
         if v.is_numeric:
             out[v.name] = pd.to_numeric(col, errors="coerce").astype("Float64")
+            text = col.astype("string").str.strip()
+            bad = (text.ne("") & out[v.name].isna()).fillna(False)
+            if bad.any() and FILE_COL in frame.columns:  # never turn text into a missing number silently
+                for file, row, value in zip(frame.loc[bad, FILE_COL], frame.loc[bad, ROW_COL], text[bad]):
+                    ctx.report(file, int(row), v.name, value, f"{dataset.name}.{v.name} is numeric but the value is "
+                               "not a number; left missing", "correct the value in the EDC (digits and a decimal "
+                               "point), or record the test as not done", "MAP-NUMBER")
         else:
             s = col.astype("string")
             out[v.name] = s.mask(s.str.strip().eq(""))
     for col in (*LINEAGE_COLS, SOURCE_COL):
         if col in frame.columns:
             out[col] = frame[col].values
-    sort_cols = [k for k in dataset.keys if k in out.columns]
+    sort_cols = [k for k in dataset.keys if k in out.columns] if sort else []
     if sort_cols:
         out = out.sort_values(sort_cols, kind="stable", na_position="first")
     return out.reset_index(drop=True)

@@ -6,6 +6,7 @@ Each qualifier is a plain dict (the spec shape is the maintainer's choice):
 * ``column`` - the parent frame column holding the values;
 * ``qorig`` - QORIG (CRF, Assigned, Derived, ...), ``qeval`` - QEVAL (optional).
 
+The result keeps the parent record's raw lineage (``__file``/``__row``) when the parent has it.
 Records link to the parent by --SEQ (IDVAR = e.g. AESEQ, IDVARVAL its integer as text);
 DM, which has no --SEQ, links by USUBJID alone (IDVAR and IDVARVAL missing). No record is
 made for a blank value. QVAL is never truncated: a value over 200 bytes (UTF-8) is an Error
@@ -56,15 +57,19 @@ def build_supp(parent: pd.DataFrame, parent_dataset: Dataset, qualifiers: list[d
                              "QNAM": q["qnam"], "QLABEL": q["qlabel"], "QVAL": qval, "QORIG": q.get("qorig"),
                              "QEVAL": q.get("qeval")}, index=parent.index)
         part["__column"] = q["column"]
+        for col in (FILE_COL, ROW_COL):
+            if col in parent.columns:
+                part[col] = parent[col].values
         parts.append(part[qval.notna()])
     cols = [*SUPP_COLUMNS, "__column"]
     supp = pd.concat(parts) if parts else pd.DataFrame(columns=cols)
     problems = _long_values(supp, parent, f"SUPP{domain}")
     supp = supp.assign(__n=pd.to_numeric(supp["IDVARVAL"], errors="coerce"))
     supp = supp.sort_values(["USUBJID", "__n", "IDVARVAL", "QNAM"], kind="stable", na_position="first")
+    lineage = supp[[c for c in (FILE_COL, ROW_COL) if c in supp.columns]].reset_index(drop=True)
     supp = supp[list(SUPP_COLUMNS)].astype("string").reset_index(drop=True)
     supp = supp.mask(supp.apply(lambda c: c.str.strip().eq("")).fillna(False))
-    return supp, problems
+    return pd.concat([supp, lineage], axis=1), problems
 
 
 def _long_values(supp: pd.DataFrame, parent: pd.DataFrame, name: str) -> list[Problem]:

@@ -34,7 +34,8 @@ def test_build_supp_records() -> None:
         ("S1-2", "AESEQ", "1", "AETRTEM", "Y", "Derived"),
     ]
     assert list(supp.columns) == ["STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL",
-                                  "QORIG", "QEVAL"]
+                                  "QORIG", "QEVAL", "__file", "__row"]
+    assert supp["__row"].tolist() == [2, 3, 4, 4, 5, 5]  # each record keeps its parent's raw row
     assert set(supp["RDOMAIN"]) == {"AE"} and set(supp["STUDYID"]) == {"S1"}
     assert supp.loc[1, "QLABEL"] == "Infusion Related" and supp.loc[1, "QEVAL"] == "INVESTIGATOR"
     assert pd.isna(supp.loc[0, "QEVAL"])  # blank QEVAL is missing, not ""

@@ -75,7 +75,11 @@ def spec_from_tables(tables: dict[str, SheetTable], path: Path, sha256: str = ""
     value_level = _value_level(recs["ValueLevel"], ds_vars, refs, c)
     forms = _forms(recs["Forms"], c)
     sources = _sources(recs["Sources"], ds_vars, {f.name for f in forms}, c)
-    mappings = _mappings(recs["Mappings"], ds_vars, sources, c)
+    qnams = {}
+    for vl in value_level:
+        if vl.qnam:
+            qnams.setdefault(vl.dataset[4:], set()).add(vl.qnam)
+    mappings = _mappings(recs["Mappings"], {d: v | qnams.get(d, set()) for d, v in ds_vars.items()}, sources, c)
     units = _units(recs["Units"], c)
     design = _design_data(tables, ds_vars, c)
     if c.problems:
@@ -356,8 +360,26 @@ def _value_level(rows: list[tuple[int, dict[str, str]]], ds_vars: dict[str, set[
                                 r.get("Codelist") or None, r.get("Origin") or "Collected", r.get("Method") or None,
                                 _int(r.get("Significant Digits", ""), "ValueLevel", n, "Significant Digits", c),
                                 _yes(r.get("Mandatory", ""), "ValueLevel", n, "Mandatory", c),
-                                r.get("Description") or None, r.get("Pages") or None, r.get("Comment") or None, n))
+                                r.get("Description") or None, r.get("Pages") or None, r.get("Comment") or None, n,
+                                r.get("Evaluator") or None))
+        _check_qualifier(out[-1], c)
     return tuple(out)
+
+
+def _check_qualifier(vl: m.ValueLevel, c: _Collector) -> None:
+    """A SUPPxx.QVAL row must name one QNAM (<= 8 characters) and give its QLABEL (<= 40) in Description."""
+    if not (vl.dataset.startswith("SUPP") and vl.variable == "QVAL"):
+        return
+    if vl.qnam is None:
+        c.add("ValueLevel", vl.row, "Where Clause", vl.where, "a SUPP-- QVAL row must read QNAM EQ <name>",
+              "write e.g. QNAM EQ RANDNO", "SPEC-SUPP")
+        return
+    if len(vl.qnam) > 8 or not re.fullmatch(r"[A-Z][A-Z0-9_]*", vl.qnam):
+        c.add("ValueLevel", vl.row, "Where Clause", vl.qnam, "QNAM must be at most 8 characters, upper-case letters, "
+              "digits or _, starting with a letter", "shorten or rename the QNAM", "SPEC-SUPP")
+    if not vl.description or len(vl.description) > 40:
+        c.add("ValueLevel", vl.row, "Description", vl.description or "", "the Description is the qualifier's QLABEL "
+              "and must be 1-40 characters", "write a label of at most 40 characters", "SPEC-SUPP")
 
 
 def _forms(rows: list[tuple[int, dict[str, str]]], c: _Collector) -> tuple[m.Form, ...]:

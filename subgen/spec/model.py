@@ -123,6 +123,15 @@ class ValueLevel:
     pages: str | None = None
     comment: str | None = None
     row: int = 0
+    evaluator: str | None = None  # QEVAL of a supplemental qualifier
+
+    @property
+    def qnam(self) -> str | None:
+        """The QNAM when this row declares a supplemental qualifier (SUPPxx.QVAL where QNAM EQ name)."""
+        if not (self.dataset.startswith("SUPP") and self.variable == "QVAL"):
+            return None
+        m = re.fullmatch(r"\s*QNAM\s+EQ\s+(\S+)\s*", self.where)
+        return m.group(1) if m else None
 
 
 @dataclass(frozen=True)
@@ -406,6 +415,10 @@ class Spec:
     def sources_for(self, dataset: str) -> tuple[Source, ...]:
         """Sources of ``dataset`` in sheet order."""
         return tuple(s for s in self.sources if s.dataset == dataset)
+
+    def supp_qualifiers(self, parent: str) -> tuple[ValueLevel, ...]:
+        """The supplemental qualifiers declared for dataset ``parent`` (ValueLevel rows of SUPP<parent>.QVAL)."""
+        return tuple(v for v in self.value_level if v.dataset == f"SUPP{parent}" and v.qnam)
 
     def mappings_for(self, dataset: str) -> tuple[Mapping, ...]:
         """Mappings of ``dataset`` in sheet order."""
