@@ -377,7 +377,7 @@ def _char_problems(series: pd.Series, var: Variable, ds: str) -> tuple[list[Prob
                            message=f"spec Length {var.length} exceeds the XPT v5 maximum of {MAX_CHAR_BYTES}",
                            fix=f"set Length to at most {MAX_CHAR_BYTES} in the spec's Variables sheet "
                                "(split longer text per SDTMIG 4.5.3.2)", rule="XPT-LEN200"))
-    if var.length is not None and len(lengths) and lengths.max() > var.length:
+    if var.length is not None and len(lengths) and var.length < lengths.max() <= MAX_CHAR_BYTES:  # > 200: XPT-LEN200
         pos = int(np.argmax(lengths))
         out.append(Problem(where=ds, row=pos + 1, column=var.name, value=_clip(text.iloc[pos]),
                            message=f"longest value is {lengths[pos]} bytes but the spec Length is {var.length}",
