@@ -53,7 +53,14 @@ def load_spec(path: Path | str) -> m.Spec:
 
 
 def spec_from_tables(tables: dict[str, SheetTable], path: Path, sha256: str = "") -> m.Spec:
-    """Build a Spec from text tables (see :mod:`subgen.spec.workbook`), validating as it goes."""
+    """Build a Spec from text tables (see :mod:`subgen.spec.workbook`), validating as it goes.
+
+    An ADaM workbook (Derivations sheet, no Mappings sheet) is loaded by :mod:`subgen.spec.adam`.
+    """
+    from subgen.spec.adam import adam_spec_from_tables, is_adam_workbook
+
+    if is_adam_workbook(tables):
+        return adam_spec_from_tables(tables, path, sha256)
     c = _Collector(path)
     _check_sheets(tables, c)
     if c.problems:
