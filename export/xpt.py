@@ -499,9 +499,13 @@ def write_xpt(frame: pd.DataFrame, dataset: Dataset, path: Path, created: dateti
     prepared = xpt_frame(frame, dataset)
     tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     try:
+        # Display formats from the spec (e.g. DATE9. on ADaM dates) go into the NAMESTR format fields;
+        # they never change a value or a width. Variables without one get none (the SDTM default).
+        formats = {v.name: v.display_format for v in dataset.variables if v.display_format}
         pyreadstat.write_xport(prepared, str(tmp), file_label=dataset.label,
                                column_labels=[v.label for v in dataset.variables],
-                               table_name=dataset.name, file_format_version=5)
+                               table_name=dataset.name, file_format_version=5,
+                               variable_format=formats or None)
         data = patch_timestamps(tmp.read_bytes(), created)
         with open(tmp, "r+b") as fh:
             for start, end in TIMESTAMP_RANGES:
