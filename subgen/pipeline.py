@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +19,7 @@ import pandas as pd
 from sdtm.engine import BuildContext, build_dataset, build_order, check_mappings, strip_lineage
 from subgen import __version__
 from subgen.atomic import staged_folder
+from subgen.checks import duplicate_keys, scan_personal_data, unenrolled_subjects, with_origin
 from subgen.problems import Problem, ProblemError, problems_frame
 from subgen.raw import FILE_COL, ROW_COL
 from subgen.spec.loader import load_spec
@@ -99,81 +100,6 @@ def needed_by(spec: Spec, names: list[str]) -> set[str]:
     out = {d for mp in spec.mappings if mp.dataset in wanted for d in dependencies(mp)}
     for n in names:
         out |= design_needs(spec, n)
-    return out
-
-
-def _origin(frame: pd.DataFrame) -> pd.Series:
-    """'file row N' for every record (its raw CSV line, or the spec sheet row of a design record)."""
-    return frame[FILE_COL].astype("string") + " row " + frame[ROW_COL].astype("Int64").astype("string")
-
-
-def _key_text(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
-    """'K1=v1, K2=v2' per record, numbers without a trailing .0."""
-    parts = []
-    for k in keys:
-        col = frame[k]
-        if pd.api.types.is_numeric_dtype(col):
-            col = col.astype("Float64").map(lambda v: "" if pd.isna(v) else (f"{v:g}" if v != int(v) else str(int(v))))
-        parts.append(k + "=" + col.astype("string").fillna(""))
-    text = parts[0]
-    for part in parts[1:]:
-        text = text + ", " + part
-    return text
-
-
-def duplicate_keys(ctx: BuildContext, dataset) -> list[Problem]:
-    """One Error per record whose Key Variables (Datasets sheet) repeat another record's, naming the raw rows."""
-    frame = ctx.datasets[dataset.name]
-    keys = [k for k in dataset.keys if k in frame.columns]
-    if not keys or frame.empty:
-        return []
-    dup = frame.duplicated(keys, keep=False)
-    if not dup.any():
-        return []
-    rows = frame[dup]
-    key = _key_text(rows, keys)
-    origin = _origin(rows)
-    together = origin.groupby(key).agg(", ".join)
-    return [Problem(file, int(row), ", ".join(keys), k, f"{dataset.name}: records from {together[k]} have the same "
-                    f"key ({', '.join(keys)}): a duplicated row in the raw data", "remove the duplicate row in the EDC "
-                    "and re-export; if both rows are real, the spec's Key Variables are missing a variable that tells "
-                    "them apart", "Error", "MAP-DUPLICATE-KEY")
-            for file, row, k in zip(rows[FILE_COL], rows[ROW_COL], key)]
-
-
-def unenrolled_subjects(ctx: BuildContext) -> list[Problem]:
-    """One Error per record whose USUBJID is not in DM: a subject in a CRF form but not in the enrolment form."""
-    if "DM" not in ctx.datasets or "USUBJID" not in ctx.datasets["DM"]:
-        return []
-    enrolled = ctx.datasets["DM"]["USUBJID"]
-    dm_files = ", ".join(sorted(ctx.spec.form(s.form).file for s in ctx.spec.sources_for("DM"))) or "DM"
-    forms = {f.file: f for f in ctx.spec.forms}
-    problems = []
-    for name, frame in sorted(ctx.datasets.items()):
-        if name == "DM" or "USUBJID" not in frame.columns:
-            continue
-        orphan = frame[frame["USUBJID"].notna() & ~frame["USUBJID"].isin(enrolled)]
-        for file, rows in orphan.groupby(FILE_COL, sort=True):
-            form = forms.get(file)
-            raw = (ctx.form_frame(form.name).set_index(ROW_COL)[form.subject_column] if form is not None
-                   else pd.Series(dtype="string"))
-            problems += [Problem(file, int(row), form.subject_column if form else None, raw.get(row, usubjid),
-                                 f"{name}: subject {usubjid} is not in DM (no row in {dm_files})",
-                                 f"correct the subject identifier, or add the subject's enrolment row to {dm_files} "
-                                 "in the EDC and re-export", "Error", "MAP-SUBJECT")
-                         for row, usubjid in zip(rows[ROW_COL], rows["USUBJID"])]
-    return problems
-
-
-def with_origin(problems: list[Problem], datasets: dict[str, pd.DataFrame]) -> list[Problem]:
-    """Add the raw file and row to problems located by dataset and record number (pre-write checks)."""
-    out = []
-    for p in problems:
-        frame = datasets.get(p.where)
-        if frame is not None and p.row is not None and 1 <= p.row <= len(frame) and FILE_COL in frame:
-            rec = frame.iloc[p.row - 1]
-            p = replace(p, message=f"{p.message} (record from {rec[FILE_COL]} row {int(rec[ROW_COL])})")
-        out.append(p)
     return out
 
 
@@ -278,34 +204,6 @@ def reconciliation(ctx: BuildContext) -> pd.DataFrame:
         rows.append({"form": "", "file": extra.name, "rows_in": n, "as_records": 0, "read_only": 0, "excluded": 0,
                      "not_mapped": n, "datasets": "", "status": "file not declared in the spec's Forms sheet"})
     return pd.DataFrame(rows)
-
-
-def scan_personal_data(ctx: BuildContext) -> list[Problem]:
-    """Fail when a value from a raw personal-data column (initials, contacts) appears in any SDTM cell."""
-    values: dict[str, tuple[str, str]] = {}
-    for form in ctx.spec.forms:
-        if not form.personal_data or not (ctx.raw_dir / form.file).is_file():
-            continue
-        frame = ctx.form_frame(form.name)
-        for col in form.personal_data:
-            if col in frame:
-                for v in frame[col].str.strip():
-                    if len(v) >= 3:
-                        values.setdefault(v.upper(), (form.file, col))
-    problems = []
-    for name, frame in ctx.datasets.items():
-        dataset = ctx.spec.dataset(name)
-        for var in dataset.variables:
-            if var.is_numeric or var.codelist or var.name not in frame:
-                continue
-            col = frame[var.name].dropna().astype(str).str.strip().str.upper()
-            hits = col[col.isin(values)]
-            for idx, v in hits.items():
-                file, raw_col = values[v]
-                problems.append(Problem(name, int(idx) + 1, var.name, v, f"personal data from {file} column {raw_col} "
-                                        "reached SDTM", "remove the mapping that copies it (see the Forms sheet's "
-                                        "Personal Data Columns)", "Error", "PII-LEAK"))
-    return problems
 
 
 def write_suites(spec: Spec, datasets: dict[str, pd.DataFrame], folder: Path) -> None:

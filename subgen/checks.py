@@ -1,0 +1,154 @@
+"""Checks of the built SDTM records that name the raw file and row behind every finding.
+
+* :func:`duplicate_keys`: records sharing their Key Variables (a duplicated subject or visit row);
+* :func:`unenrolled_subjects`: records of a subject that DM (the enrolment form) does not have;
+* :func:`scan_personal_data`: values of the Forms sheet's Personal Data Columns found in any
+  SDTM cell (whole-cell for short values such as initials, inside text for contacts);
+* :func:`with_origin`: adds the raw file and row to findings located by dataset record.
+
+All are vectorised over the datasets; the loops run only over the records that fail.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pandas as pd
+
+from subgen.problems import Problem
+from subgen.raw import FILE_COL, ROW_COL
+from subgen.spec.model import Dataset
+
+#: Personal values at least this long are also looked for inside longer text (contacts, names);
+#: shorter ones (initials) only as a whole cell, so "HBS" does not match inside ordinary words.
+SUBSTRING_MIN = 8
+
+
+def _origin(frame: pd.DataFrame) -> pd.Series:
+    """'file row N' for every record (its raw CSV line, or the spec sheet row of a design record)."""
+    return frame[FILE_COL].astype("string") + " row " + frame[ROW_COL].astype("Int64").astype("string")
+
+
+def _key_text(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """'K1=v1, K2=v2' per record, numbers without a trailing .0."""
+    parts = []
+    for k in keys:
+        col = frame[k]
+        if pd.api.types.is_numeric_dtype(col):
+            col = col.astype("Float64").map(lambda v: "" if pd.isna(v) else (f"{v:g}" if v != int(v) else str(int(v))))
+        parts.append(k + "=" + col.astype("string").fillna(""))
+    text = parts[0]
+    for part in parts[1:]:
+        text = text + ", " + part
+    return text
+
+
+def duplicate_keys(ctx, dataset: Dataset) -> list[Problem]:
+    """One Error per record whose Key Variables (Datasets sheet) repeat another record's, naming the raw rows."""
+    frame = ctx.datasets[dataset.name]
+    keys = [k for k in dataset.keys if k in frame.columns]
+    if not keys or frame.empty:
+        return []
+    dup = frame.duplicated(keys, keep=False)
+    if not dup.any():
+        return []
+    rows = frame[dup]
+    key = _key_text(rows, keys)
+    origin = _origin(rows)
+    together = origin.groupby(key).agg(", ".join)
+    return [Problem(file, int(row), ", ".join(keys), k, f"{dataset.name}: records from {together[k]} have the same "
+                    f"key ({', '.join(keys)}): a duplicated row in the raw data", "remove the duplicate row in the EDC "
+                    "and re-export; if both rows are real, the spec's Key Variables are missing a variable that tells "
+                    "them apart", "Error", "MAP-DUPLICATE-KEY")
+            for file, row, k in zip(rows[FILE_COL], rows[ROW_COL], key)]
+
+
+def unenrolled_subjects(ctx) -> list[Problem]:
+    """One Error per record whose USUBJID is not in DM: a subject in a CRF form but not in the enrolment form."""
+    if "DM" not in ctx.datasets or "USUBJID" not in ctx.datasets["DM"]:
+        return []
+    enrolled = ctx.datasets["DM"]["USUBJID"]
+    dm_files = ", ".join(sorted(ctx.spec.form(s.form).file for s in ctx.spec.sources_for("DM"))) or "DM"
+    forms = {f.file: f for f in ctx.spec.forms}
+    problems = []
+    for name, frame in sorted(ctx.datasets.items()):
+        if name == "DM" or "USUBJID" not in frame.columns:
+            continue
+        orphan = frame[frame["USUBJID"].notna() & ~frame["USUBJID"].isin(enrolled)]
+        for file, rows in orphan.groupby(FILE_COL, sort=True):
+            form = forms.get(file)
+            raw = (ctx.form_frame(form.name).set_index(ROW_COL)[form.subject_column] if form is not None
+                   else pd.Series(dtype="string"))
+            problems += [Problem(file, int(row), form.subject_column if form else None, raw.get(row, usubjid),
+                                 f"{name}: subject {usubjid} is not in DM (no row in {dm_files})",
+                                 f"correct the subject identifier, or add the subject's enrolment row to {dm_files} "
+                                 "in the EDC and re-export", "Error", "MAP-SUBJECT")
+                         for row, usubjid in zip(rows[ROW_COL], rows["USUBJID"])]
+    return problems
+
+
+def with_origin(problems: list[Problem], datasets: dict[str, pd.DataFrame]) -> list[Problem]:
+    """Add the raw file and row to problems located by dataset and record number (pre-write checks)."""
+    out = []
+    for p in problems:
+        frame = datasets.get(p.where)
+        if frame is not None and p.row is not None and 1 <= p.row <= len(frame) and FILE_COL in frame:
+            rec = frame.iloc[p.row - 1]
+            p = replace(p, message=f"{p.message} (record from {rec[FILE_COL]} row {int(rec[ROW_COL])})")
+        out.append(p)
+    return out
+
+
+def personal_values(ctx) -> pd.DataFrame:
+    """Every distinct value (upper-cased, trimmed, 3+ characters) of a Personal Data Column: VALUE, FILE, COLUMN."""
+    parts = []
+    for form in ctx.spec.forms:
+        if not form.personal_data or not (ctx.raw_dir / form.file).is_file():
+            continue
+        frame = ctx.form_frame(form.name)
+        for col in form.personal_data:
+            if col in frame:
+                parts.append(pd.DataFrame({"VALUE": frame[col].astype("string").str.strip().str.upper(),
+                                           "FILE": form.file, "COLUMN": col}))
+    if not parts:
+        return pd.DataFrame(columns=["VALUE", "FILE", "COLUMN"], dtype="string")
+    values = pd.concat(parts, ignore_index=True)
+    return values[values["VALUE"].str.len().ge(3).fillna(False)].drop_duplicates("VALUE").reset_index(drop=True)
+
+
+def scan_personal_data(ctx) -> list[Problem]:
+    """Fail when a value from a raw personal-data column (initials, contacts, birth date) appears in any SDTM cell.
+
+    Character variables are scanned (for a variable with a codelist, only values that are not its
+    terms: a term such as ``LOW`` is not personal data). A value of 8 or more characters (an e-mail
+    address, a phone number) is also found inside longer text, such as a comment.
+    """
+    values = personal_values(ctx)
+    if values.empty:
+        return []
+    origin = values.set_index("VALUE")
+    long_values = values.loc[values["VALUE"].str.len() >= SUBSTRING_MIN, "VALUE"]
+    pattern = "(" + "|".join(re.escape(v) for v in sorted(long_values, key=len, reverse=True)) + ")" \
+        if len(long_values) else None
+    problems = []
+    for name, frame in sorted(ctx.datasets.items()):
+        dataset = ctx.spec.dataset(name)
+        for var in dataset.variables:
+            if var.is_numeric or var.name not in frame:
+                continue
+            cells = frame[var.name].astype("string").str.strip().str.upper()
+            if var.codelist:
+                cells = cells.mask(cells.isin([t.upper() for t in ctx.spec.codelist(var.codelist).submission_values]))
+            found = cells.where(cells.isin(origin.index))
+            if pattern is not None:
+                found = found.fillna(cells.str.extract(pattern, expand=False))
+            for idx, hit in found.dropna().items():
+                where = f"{frame.at[idx, FILE_COL]} row {int(frame.at[idx, ROW_COL])}" if FILE_COL in frame else ""
+                problems.append(Problem(name, int(idx) + 1, var.name, frame.at[idx, var.name],
+                                        f"personal data from {origin.at[hit, 'FILE']} column {origin.at[hit, 'COLUMN']} "
+                                        f"reached SDTM" + (f" (record from {where})" if where else ""),
+                                        "remove the mapping that copies it, or the personal data typed into the "
+                                        "source field (see the Forms sheet's Personal Data Columns)", "Error",
+                                        "PII-LEAK"))
+    return problems
