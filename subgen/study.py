@@ -5,6 +5,7 @@
     [study]
     spec = "../../specs/ms_exo.xlsx"   # relative to the study folder
     raw = "raw"                        # folder of raw EDC CSV exports
+    adam_spec = "../../specs/ms_exo_adam.xlsx"   # optional: the ADaM spec workbook
 
 Everything else about the study (id, versions, data cut) is in the spec's Study sheet.
 """
@@ -30,6 +31,7 @@ class StudyConfig:
     name: str
     spec_path: Path
     raw_dir: Path
+    adam_spec_path: Path | None = None  # the ADaM workbook (study.toml adam_spec), when the study has one
 
 
 def load_study(folder: Path | str, spec: Path | str | None = None) -> StudyConfig:
@@ -55,5 +57,6 @@ def load_study(folder: Path | str, spec: Path | str | None = None) -> StudyConfi
                                     "so it must be one folder name (no / or \\, not starting with a dot), not a path",
                                     'write e.g. name = "ms_exo"', rule="STUDY-CONFIG")])
     spec_path = Path(spec) if spec else Path(os.path.normpath(folder / cfg["spec"]))
+    adam = Path(os.path.normpath(folder / cfg["adam_spec"])) if cfg.get("adam_spec") else None
     return StudyConfig(folder, name, spec_path,
-                       Path(os.path.normpath(folder / cfg["raw"])))
+                       Path(os.path.normpath(folder / cfg["raw"])), adam)
