@@ -6,10 +6,12 @@ STAMP  := $(VENV)/.installed
 OUT    ?= out
 STUDIES ?= studies/ms_exo studies/t2dm_exo
 
-.PHONY: sdtm test demo-data spec-text clean help
+.PHONY: sdtm adam all test demo-data spec-text clean help
 
 help:
 	@echo "make sdtm       build SDTM (XPT + reports) for the demo studies into $(OUT)/"
+	@echo "make adam       build ADaM from the SDTM output (builds SDTM first where it is missing)"
+	@echo "make all        sdtm, then adam"
 	@echo "make test       run the test suite"
 	@echo "make demo-data  regenerate the committed demo raw data from the simulator"
 	@echo "make spec-text  print every spec workbook as text (for review and diffs)"
@@ -23,6 +25,13 @@ $(STAMP): pyproject.toml
 
 sdtm: $(STAMP)
 	@for s in $(STUDIES); do $(BIN)/subgen sdtm --study $$s --out $(OUT) || exit $$?; done
+
+adam: $(STAMP)
+	@for s in $(STUDIES); do n=$$(basename $$s); \
+	  [ -f $(OUT)/$$n/sdtm/dm.xpt ] || $(BIN)/subgen sdtm --study $$s --out $(OUT) || exit $$?; \
+	  $(BIN)/subgen adam --study $$s --out $(OUT) || exit $$?; done
+
+all: sdtm adam
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

@@ -1,13 +1,15 @@
 """The ``subgen`` command.
 
 Exit codes: 0 success; 1 findings that block export; 2 bad input or spec (the message names
-file, row, column and value); 3 an internal error (a bug: please report it with --debug output).
+file, row, column and value); 3 an internal error (a bug: please report it with --debug output);
+4 the output cannot be written (read-only folder, disk full): the previous output is unchanged.
 """
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -20,13 +22,16 @@ EXAMPLES = {
     "spec-from-text": "subgen spec-from-text ms_exo.spec.txt specs/ms_exo.xlsx",
     "diff-spec": "subgen diff-spec old/ms_exo.xlsx specs/ms_exo.xlsx",
     "algorithms": "subgen algorithms",
+    "adam": "subgen adam --study studies/ms_exo --out out",
+    "adam-functions": "subgen adam-functions",
 }
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="subgen", description="Spec-driven CDISC submission datasets: raw EDC exports -> SDTM (XPT v5).",
-        epilog="Exit codes: 0 ok, 1 findings block export, 2 bad input or spec, 3 internal error.",
+        epilog="Exit codes: 0 ok, 1 findings block export, 2 bad input or spec, 3 internal error, "
+               "4 output cannot be written.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--debug", action="store_true", help="show a full traceback on errors")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -52,28 +57,54 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("new", type=Path)
 
     add("algorithms", "List the mapping algorithms the spec's Mappings sheet may name.")
+
+    a = add("adam", "Build ADaM XPT files and reports from the study's SDTM output (run 'subgen sdtm' first).")
+    a.add_argument("--study", required=True, type=Path, help="study folder holding study.toml (e.g. studies/ms_exo)")
+    a.add_argument("--out", default=Path("out"), type=Path,
+                   help="output root: reads OUT/<study>/sdtm, writes OUT/<study>/adam")
+    a.add_argument("--spec", type=Path, help="use this ADaM spec workbook instead of study.toml's adam_spec")
+
+    add("adam-functions", "List the derivation functions the ADaM spec's Derivations sheet may name.")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     args = _parser().parse_args(argv)
+    previous = _exit_on_sigterm()
     try:
         return _run(args)
     except ProblemError as exc:
         print(exc.render(limit=1000 if args.debug else 40), file=sys.stderr)
         if args.debug:
             traceback.print_exc()
-        return 2
+        return 4 if exc.problems and all(p.rule == "OUT-WRITE" for p in exc.problems) else 2
     except KeyboardInterrupt:
         print("interrupted; previous outputs are unchanged", file=sys.stderr)
         return 130
+    except OSError as exc:  # the file system refused (permissions, full disk): not a bug in subgen
+        print(f"cannot use {exc.filename or 'a file'}: {exc.strerror or exc} -> check the path, its permissions and "
+              "the free disk space, then run again (previous outputs are unchanged)", file=sys.stderr)
+        if args.debug:
+            traceback.print_exc()
+        return 4
     except Exception as exc:  # a bug, not bad input: say so plainly
         print(f"internal error: {type(exc).__name__}: {exc}\nrerun with --debug and report the traceback",
               file=sys.stderr)
         if args.debug:
             traceback.print_exc()
         return 3
+
+
+def _exit_on_sigterm():
+    """SIGTERM (a job scheduler stopping the run) unwinds like Ctrl-C, so staging folders are removed."""
+    def stop(signum, frame):  # noqa: ARG001
+        raise SystemExit(128 + signum)
+
+    try:
+        return signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread: leave signals alone
+        return None
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -113,6 +144,21 @@ def _run(args: argparse.Namespace) -> int:
 
         for name, alg in sorted(REGISTRY.items()):
             print(f"{name:18} {alg.level:8} {alg.doc.splitlines()[0] if alg.doc else ''}")
+        return 0
+    if args.command == "adam":
+        from adam.pipeline import run_adam
+
+        result = run_adam(args.study, args.out, args.spec)
+        warn = sum(p.severity == "Warning" for p in result.problems)
+        print(f"{result.study.name}: {len(result.datasets)} ADaM datasets, "
+              f"{sum(len(f) for f in result.datasets.values())} records -> {result.out_dir}"
+              + (f" ({warn} warning(s): see reports/problems.csv)" if warn else ""))
+        return 0
+    if args.command == "adam-functions":
+        from adam.functions import describe
+
+        for name, kind, arguments, summary in describe():
+            print(f"{name:26} {kind:8} {summary}\n{'':36}arguments: {arguments or '-'}")
         return 0
     raise AssertionError(args.command)
 
