@@ -22,6 +22,8 @@ EXAMPLES = {
     "spec-from-text": "subgen spec-from-text ms_exo.spec.txt specs/ms_exo.xlsx",
     "diff-spec": "subgen diff-spec old/ms_exo.xlsx specs/ms_exo.xlsx",
     "algorithms": "subgen algorithms",
+    "adam": "subgen adam --study studies/ms_exo --out out",
+    "adam-functions": "subgen adam-functions",
 }
 
 
@@ -55,6 +57,14 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("new", type=Path)
 
     add("algorithms", "List the mapping algorithms the spec's Mappings sheet may name.")
+
+    a = add("adam", "Build ADaM XPT files and reports from the study's SDTM output (run 'subgen sdtm' first).")
+    a.add_argument("--study", required=True, type=Path, help="study folder holding study.toml (e.g. studies/ms_exo)")
+    a.add_argument("--out", default=Path("out"), type=Path,
+                   help="output root: reads OUT/<study>/sdtm, writes OUT/<study>/adam")
+    a.add_argument("--spec", type=Path, help="use this ADaM spec workbook instead of study.toml's adam_spec")
+
+    add("adam-functions", "List the derivation functions the ADaM spec's Derivations sheet may name.")
     return p
 
 
@@ -137,6 +147,21 @@ def _run(args: argparse.Namespace) -> int:
 
         for name, alg in sorted(REGISTRY.items()):
             print(f"{name:18} {alg.level:8} {alg.doc.splitlines()[0] if alg.doc else ''}")
+        return 0
+    if args.command == "adam":
+        from adam.pipeline import run_adam
+
+        result = run_adam(args.study, args.out, args.spec)
+        warn = sum(p.severity == "Warning" for p in result.problems)
+        print(f"{result.study.name}: {len(result.datasets)} ADaM datasets, "
+              f"{sum(len(f) for f in result.datasets.values())} records -> {result.out_dir}"
+              + (f" ({warn} warning(s): see reports/problems.csv)" if warn else ""))
+        return 0
+    if args.command == "adam-functions":
+        from adam.functions import describe
+
+        for name, kind, arguments, summary in describe():
+            print(f"{name:26} {kind:8} {summary}\n{'':36}arguments: {arguments or '-'}")
         return 0
     raise AssertionError(args.command)
 
