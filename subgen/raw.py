@@ -33,7 +33,12 @@ def read_form(raw_dir: Path, form: Form, required_columns: set[str] | frozenset[
         raise ProblemError([Problem(shown, None, None, None, f"raw file for form {form.name} not found",
                                     f"export form {form.name} as {form.file} into {raw_dir} or fix the Forms sheet",
                                     rule="RAW-FILE")])
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ProblemError([Problem(shown, None, None, None, f"cannot be read ({exc.strerror})",
+                                    "check the file's permissions (and that it is not open in another program)",
+                                    rule="RAW-FILE")]) from exc
     text = _decode(data, shown)
     if not text.strip():
         raise ProblemError([Problem(shown, None, None, None, "the file is empty (not even a header row)",
