@@ -39,17 +39,19 @@ class Algorithm:
     needs_value: bool = False  # reads the Value cell
     own_condition: bool = False  # applies the Condition to the form it reads (not to the source rows)
     doc: str = ""
+    generates: bool = False  # a dataset algorithm that makes the records themselves (e.g. SE from DM/SV/TA)
 
 
 REGISTRY: dict[str, Algorithm] = {}
 
 
 def algorithm(name: str, level: Level, *, needs: tuple[str, ...] = (), raw: bool = False,
-              value: bool = False, own_condition: bool = False) -> Callable:
+              value: bool = False, own_condition: bool = False, generates: bool = False) -> Callable:
     """Register ``fn`` as the algorithm ``name``."""
 
     def wrap(fn: Callable) -> Callable:
-        REGISTRY[name] = Algorithm(name, level, fn, needs, raw, value, own_condition, (fn.__doc__ or "").strip())
+        REGISTRY[name] = Algorithm(name, level, fn, needs, raw, value, own_condition, (fn.__doc__ or "").strip(),
+                                   generates)
         return fn
 
     return wrap

@@ -388,6 +388,9 @@ def build_dataset(ctx: BuildContext, dataset: Dataset) -> pd.DataFrame:
     frame = apply_data_cut(ctx, frame, dataset)  # before --SEQ and other derivations, so they see the cut data
     for mp in dataset_maps:
         alg = REGISTRY[mp.algorithm]
+        if alg.generates:  # makes the records (with lineage) from finished datasets and the design
+            frame = alg.fn(frame, mp, ctx)
+            continue
         try:
             values = alg.fn(frame, mp, ctx)
         except KeyError as exc:  # it reads a variable of this dataset that no earlier row derives

@@ -276,6 +276,23 @@ def build_se(ctx, later: dict[str, str] | None = None) -> pd.DataFrame:
     return subject_elements(ctx.finished("DM"), sv, pd.DataFrame(ctx.spec.design_rows("TA")), te, later)
 
 
+@algorithm("derive_subject_elements", "dataset", needs=("DM", "SV", "TE"), generates=True)
+def derive_subject_elements(frame: pd.DataFrame, mapping: Mapping, ctx) -> pd.DataFrame:
+    """SE: one record per element each subject entered, from DM, SV and the TA/TE design.
+
+    The first TA element starts at RFICDTC, the arm's treatment element at RFXSTDTC, and each
+    element named in Value (``EPOCH=VISIT`` tokens separated by ``|``, e.g. ``FOLLOW-UP=MONTH 12``)
+    at the subject's SV date of that visit; each element ends where the next starts, the last at
+    RFPENDTC. Records trace to the subject's DM row.
+    """
+    _, later = parse_epoch_value("|" + (mapping.value or ""))
+    se = build_se(ctx, later)
+    dm = ctx.finished("DM").drop_duplicates("USUBJID").set_index("USUBJID")
+    for col in (FILE_COL, ROW_COL):
+        se[col] = se["USUBJID"].map(dm[col]).values
+    return se
+
+
 # --------------------------------------------------------------------------- helpers
 def _report_records(ctx, frame: pd.DataFrame, mask: pd.Series, column: str, message: str, fix: str, rule: str,
                     severity: str = "Error") -> None:
