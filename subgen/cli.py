@@ -24,6 +24,8 @@ EXAMPLES = {
     "algorithms": "subgen algorithms",
     "adam": "subgen adam --study studies/ms_exo --out out",
     "adam-functions": "subgen adam-functions",
+    "validate": "subgen validate --study studies/ms_exo --out out\n"
+                "  subgen validate --package vendor/sdtm --define vendor/define.xml --out out",
 }
 
 
@@ -65,6 +67,10 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--spec", type=Path, help="use this ADaM spec workbook instead of study.toml's adam_spec")
 
     add("adam-functions", "List the derivation functions the ADaM spec's Derivations sheet may name.")
+
+    from validation.cli import HELP as validate_help, add_arguments as validate_arguments
+
+    validate_arguments(add("validate", validate_help))
     return p
 
 
@@ -163,6 +169,10 @@ def _run(args: argparse.Namespace) -> int:
         for name, kind, arguments, summary in describe():
             print(f"{name:26} {kind:8} {summary}\n{'':36}arguments: {arguments or '-'}")
         return 0
+    if args.command == "validate":
+        from validation.cli import run_validate
+
+        return run_validate(args)
     raise AssertionError(args.command)
 
 

@@ -336,6 +336,7 @@ class ExpectationRun:
     reason: str = ""
     problems: tuple[Problem, ...] = ()
     missing: tuple[str, ...] = ()
+    unexpected_count: int | None = None  # records failing (issues found); more than listed when capped
 
     @property
     def meta(self) -> dict:
@@ -408,9 +409,11 @@ def run_suite_checks(frame: pd.DataFrame, suite: Any, *,
                 elif result.success:
                     runs[position] = ExpectationRun(position, config, PASSED)
                 else:
-                    problems = _failure_problems(where, config, dict(result.result or {}), original,
-                                                 max_records)
-                    runs[position] = ExpectationRun(position, config, ISSUES, problems=tuple(problems))
+                    detail = dict(result.result or {})
+                    problems = _failure_problems(where, config, detail, original, max_records)
+                    count = detail.get("unexpected_count")
+                    runs[position] = ExpectationRun(position, config, ISSUES, problems=tuple(problems),
+                                                    unexpected_count=None if count is None else int(count))
             for position, config in runnable.values():  # no result is not a pass
                 if position not in runs:
                     runs[position] = error(position, config, "GX returned no result")

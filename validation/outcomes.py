@@ -27,8 +27,12 @@ EXECUTION_ERROR = "execution error"
 OUTCOMES = (NOT_APPLICABLE, PASSED, ISSUES, EXECUTION_ERROR)
 
 #: Columns of a findings table, in report order.
+#: ``count`` is 1 for a finding about one record; a summary row ("... and N more records") counts
+#: the records it stands for, so counts stay exact when long lists are cut.
 FINDING_COLUMNS = ("dataset", "record", "USUBJID", "variables", "values", "rule", "check", "severity",
-                   "message", "fix")
+                   "message", "fix", "count")
+#: Records listed one by one per check and dataset; the rest are counted in one summary row.
+MAX_LISTED = 200
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ def empty_findings() -> pd.DataFrame:
     """An empty findings table with the right columns and dtypes."""
     frame = pd.DataFrame({c: pd.Series(dtype="string") for c in FINDING_COLUMNS})
     frame["record"] = frame["record"].astype("Int64")
+    frame["count"] = frame["count"].astype("Int64")
     return frame
 
 
@@ -68,4 +73,4 @@ def worst(outcomes: list[str] | tuple[str, ...]) -> str:
 
 
 __all__ = ["CheckRun", "EXECUTION_ERROR", "FINDING_COLUMNS", "ISSUES", "NOT_APPLICABLE", "OUTCOMES", "PASSED",
-           "empty_findings", "worst"]
+           "MAX_LISTED", "empty_findings", "worst"]

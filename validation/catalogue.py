@@ -1,0 +1,67 @@
+"""Every rule validation can report, in one catalogue: the spec-generated dataset checks
+(:data:`validation.suite.RULES`), the rules across datasets (:mod:`validation.rules_cross`,
+:mod:`validation.rules_adam`), and the package and waiver rules defined here.
+
+Rule ids are stable: waivers and reviewers' guides refer to them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping
+
+from validation import rules_adam, rules_cross, suite
+from validation.rulebase import CrossRule
+from validation.waivers import INVALID_RULE, UNUSED_RULE
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """What the Rules sheet says about a rule."""
+
+    id: str
+    severity: str
+    title: str
+    fix: str
+    citation: str
+    kind: str  # "dataset" (spec-generated GX suite), "cross-dataset", "package", "waiver"
+
+
+#: Rules across datasets, in run order.
+CROSS_RULES: tuple[CrossRule, ...] = rules_cross.RULES + rules_adam.RULES
+
+_PACKAGE = (
+    RuleInfo("PKG-MISSING-DATASET", "Error", "a dataset the spec or define.xml declares has no XPT file",
+             "Build the dataset (or remove it from the spec) and validate again",
+             "define.xml / study spec: every declared dataset is submitted (FDA validator rule SD0061)", "package"),
+    RuleInfo("PKG-UNDECLARED-DATASET", "Warning",
+             "an XPT file is not declared in the spec or define.xml; it was checked against SDTMIG 3.4 / ADaMIG 1.3",
+             "Declare the dataset in the spec (Datasets and Variables sheets) or define.xml, or remove the file",
+             "define.xml: every submitted dataset is described (Define-XML v2.1 section 2)", "package"),
+    RuleInfo("PKG-LAYER-ABSENT", "Notice", "a layer the study declares was not built, so it was not validated",
+             "Build it (make adam) and validate again before export", "subgen validation", "package"),
+    RuleInfo(INVALID_RULE, "Warning", "a waiver is malformed and was not applied",
+             "Correct the waiver in waivers.toml (see the README section Validation reports)", "subgen waivers",
+             "waiver"),
+    RuleInfo(UNUSED_RULE, "Warning", "a waiver matches no finding",
+             "Remove the waiver if the issue was fixed, or correct its rule, dataset or match fields",
+             "subgen waivers", "waiver"),
+)
+
+
+def _catalogue() -> dict[str, RuleInfo]:
+    out: dict[str, RuleInfo] = {}
+    for r in suite.RULES.values():
+        out[r.id] = RuleInfo(r.id, r.severity, r.title, r.fix, r.citation, "dataset")
+    for r in CROSS_RULES:
+        out[r.id] = RuleInfo(r.id, r.severity, r.title, r.fix, r.citation, "cross-dataset")
+    for r in _PACKAGE:
+        out[r.id] = r
+    return out
+
+
+#: Rule id -> :class:`RuleInfo` for every rule.
+RULES: Mapping[str, RuleInfo] = MappingProxyType(_catalogue())
+
+__all__ = ["CROSS_RULES", "RULES", "RuleInfo"]
