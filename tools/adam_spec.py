@@ -468,6 +468,19 @@ def ms_study() -> dict:
                 trtem_comment="COM.TEAE")
 
 
+DQOL_SUBSCALES = [("DQOLSAT", "SATISFACTION", 1, 15), ("DQOLIMP", "IMPACT", 16, 35),
+                  ("DQOLDW", "DIABETES-RELATED WORRY", 36, 39), ("DQOLSVW", "SOCIAL/VOCATIONAL WORRY", 40, 46)]
+#: (PARAMCD, PARAM, items, min_fraction, comment) of the DQoL score parameters, in PARAMN order.
+DQOL_SCORES = [
+    ("DQOLSAT", "DQoL Satisfaction Score (15-75)", "DQOL01..DQOL15", "0.5", "sum of items 1-15"),
+    ("DQOLIMP", "DQoL Impact Score (20-100)", "DQOL16..DQOL35", "0.5", "sum of items 16-35"),
+    ("DQOLDW", "DQoL Diabetes-Related Worry Score (4-20)", "DQOL36..DQOL39", "0.5", "sum of items 36-39"),
+    ("DQOLSVW", "DQoL Social/Vocational Worry Score (7-35)", "DQOL40..DQOL46", "0.5", "sum of items 40-46"),
+    ("DQOLTOT", "DQoL Total Score (46-230)", "DQOLSAT, DQOLIMP, DQOLDW, DQOLSVW", "1",
+     "sum of the four subscales; missing when one is"),
+]
+
+
 def t2dm_study() -> dict:
     agecut = 55
     baselines = [
@@ -487,6 +500,8 @@ def t2dm_study() -> dict:
          "One record per subject per adverse event", "STUDYID, USUBJID, AESEQ", "Yes"),
         ("ADLB", "Laboratory Analysis Dataset", "BASIC DATA STRUCTURE",
          "One record per subject per parameter per analysis date", "STUDYID, USUBJID, PARAMCD, ADT, SRCSEQ", "Yes"),
+        ("ADQS", "DQoL Questionnaire Analysis Dataset", "BASIC DATA STRUCTURE",
+         "One record per subject per parameter per analysis date", "STUDYID, USUBJID, PARAMCD, ADT, SRCSEQ", "Yes"),
     ]
     lb_records = "STUDYID, USUBJID, PARAMCD, PARAM, PARAMN, PARCAT1, AVAL, AVALC, ADT, VISIT, VISITNUM, SRCDOM, SRCVAR, SRCSEQ"
     variables = {
@@ -494,6 +509,7 @@ def t2dm_study() -> dict:
         "ADAE": ADAE_VARIABLES,
         "ADLB": bds_variables("LB", [V("DTYPE", "Derivation Type", length=8, codelist="DTYPE", method="MT.BLQ")],
                               ranges=True),
+        "ADQS": [v for v in bds_variables("QS", [], pchg=False) if v.name != "AVALC"],
     }
     derivations = {
         "ADSL": [(v, f, a.replace("{agecut}", str(agecut)), c, k) for v, f, a, c, k in
@@ -506,6 +522,10 @@ def t2dm_study() -> dict:
             ("PARAMCD, PARAM, PARAMN, PARCAT1, AVAL, ANRLO, ANRHI", "derive_param_linear",
              "paramcd=HBA1CMMO; source_paramcd=HBA1C; offset=-2.15; factor=10.929; digits=0; vars=AVAL, ANRLO, ANRHI",
              "", "IFCC-NGSP master equation")], ranges=True),
+        "ADQS": bds_derivations(lb_records.replace("AVALC, ", ""), [
+            ("PARAMCD, PARAM, PARAMN, PARCAT1, AVAL, ADT, VISIT, VISITNUM", "derive_param_score",
+             f"paramcd={cd}; items={items}; method=sum; min_fraction={frac}", "", why)
+            for cd, _, items, frac, why in DQOL_SCORES], pchg=False),
     }
     p = [("GLUCF", "Fasting Plasma Glucose (mmol/L)", "GLYCEMIC", "LBTESTCD = 'GLUC' and LBFAST = 'Y' and "
           "LBTPT is blank"),
@@ -520,13 +540,28 @@ def t2dm_study() -> dict:
          ("CRP", "C Reactive Protein (mg/L)", "INFLAMMATORY", "LBTESTCD = 'CRP'")]
     params = [("ADLB", cd, name, i, cat, "LB" if flt else "", flt, "LBSTRESN" if flt else "",
                "LBSTRESC" if flt else "") for i, (cd, name, cat, flt) in enumerate(p, start=1)]
+    item_names = {r["Term"]: r["Decoded Value"] for r in sdtm_codelists(ROOT / "specs" / "t2dm_exo.xlsx",
+                                                                         {"DQOLTC": None})}
+    subscale = {n: cat for _, cat, lo, hi in DQOL_SUBSCALES for n in range(lo, hi + 1)}
+    params += [("ADQS", f"DQOL{n:02d}", item_names[f"DQOL{n:02d}"], n, subscale[n], "QS",
+                f"QSCAT = 'DQOL' and QSTESTCD = 'DQOL{n:02d}'", "QSSTRESN", "") for n in range(1, 47)]
+    params += [("ADQS", cd, name, 100 + i, "DQOL SCORES", "", "", "", "")
+               for i, (cd, name, *_) in enumerate(DQOL_SCORES, start=1)]
     visits = [("SCREENING", -1, None, None, -1, "LAST"), ("BASELINE", 0, 1, 1, 1, "LAST"),
               ("MONTH 1", 1, 31, 2, 46, "CLOSEST-LATER"), ("MONTH 2", 2, 61, 47, 76, "CLOSEST-LATER"),
               ("MONTH 3", 3, 91, 77, 136, "CLOSEST-LATER")]
-    windows = [("ADLB", *v) for v in visits]
+    windows = [(ds, *v) for ds in ("ADLB", "ADQS") for v in visits]
     methods = [
         ("MT.BLQ", "Below quantification limit", "Imputation", "A result reported as '<x' (LBSTRESC, no LBSTRESN) gets "
          "AVAL = x x 0.5 and DTYPE = HALFLLOQ (one half of the lower limit of quantification); AVALC keeps '<x'."),
+        ("MT.DQOL", "DQoL scores", "Computation", "Jacobson et al. 1988 (Diabetes Care 11:725-732): every item is "
+         "scored 1-5 as answered (lower is better on every item of this CRF); a subscale score is the sum of its "
+         "items: satisfaction (items 1-15, range 15-75), impact (16-35, 20-100), diabetes-related worry (36-39, "
+         "4-20), social/vocational worry (40-46, 7-35). Missing items (sponsor rule, stated in the Derivations "
+         "sheet as min_fraction): when at least half of a subscale's items are answered, each missing item takes the "
+         "mean of the answered items of that subscale (score = answered mean x number of items); otherwise the "
+         "subscale is missing. The total (46-230) is the sum of the four subscales and is missing when any "
+         "subscale is. Scores are not rounded."),
         ("MT.HBA1CMMO", "HbA1c in mmol/mol", "Computation", "HBA1CMMO = (HBA1C % - 2.15) x 10.929, rounded to a whole "
          "number (IFCC-NGSP master equation, Hoelzel et al., Clin Chem 2004; IFCC units are reported as whole "
          "mmol/mol); applied to AVAL and to the range limits; one record per HbA1c % record, same date and "
@@ -538,7 +573,8 @@ def t2dm_study() -> dict:
                 derivations=derivations, params=params, windows=windows, methods=methods, comments=comments,
                 age_terms=("<55", ">=55"), sponsor=[
                     ("TRT01PN", "Planned Treatment (N)", [("1", "Exo-HWS + Exo-HUVEC", ""), ("2", "Exo-HWS", "")])],
-                trtem_comment="COM.TEAE", param_methods={"HBA1CMMO": "MT.HBA1CMMO"})
+                trtem_comment="COM.TEAE", param_methods={"HBA1CMMO": "MT.HBA1CMMO",
+                                                         **{cd: "MT.DQOL" for cd, *_ in DQOL_SCORES}})
 
 
 # ------------------------------------------------------------------------------------------ assembling
