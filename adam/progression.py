@@ -52,7 +52,8 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from sdtm.conditions import evaluate
+from adam.conditions import evaluate
+from adam.registry import derivation
 from subgen.problems import Problem, ProblemError
 
 TOLERANCE = 1e-9
@@ -190,7 +191,9 @@ def _order_columns(dataset: pd.DataFrame, order: Sequence[str] | None) -> list[s
 
 
 def _group_label(frame: pd.DataFrame, by_vars: Sequence[str]) -> pd.Series:
-    return frame[list(by_vars)].astype("string").fillna("").agg(" ".join, axis=1)
+    """'USUBJID PARAMCD' text per record, for messages (vectorised concatenation)."""
+    parts = [frame[c].astype("string").fillna("") for c in by_vars]
+    return parts[0].str.cat(parts[1:], sep=" ") if len(parts) > 1 else parts[0]
 
 
 def _flag(mask_yes: pd.Series, evaluated: pd.Series) -> pd.Series:
@@ -234,27 +237,25 @@ def derive_var_progression_flag(dataset: pd.DataFrame, steps: Sequence[Progressi
 
     problems: list[Problem] = []
     label = _group_label(out, by_vars)
-    groups = pd.DataFrame({"label": label, "n_base": n_base, "selected": selected, "post": post,
-                           "base": base, "need": need, "aval": aval})
-    per = groups[groups["selected"]].groupby("label", sort=True).agg(
-        n_base=("n_base", "first"), post=("post", "any"),
-        base=("base", lambda s: s.dropna().iloc[0] if s.notna().any() else pd.NA))
-    for lab, row in per.iterrows():  # one row per subject/parameter, not per record
-        if row["n_base"] > 1:
-            problems.append(Problem(where, None, "ABLFL", "Y", f"{lab}: {int(row['n_base'])} records have ABLFL = 'Y'; "
-                                    f"{new_var} is not derived", "keep one baseline record per subject and parameter",
-                                    "Warning", "ADAM-PROG-BASE"))
-        elif row["n_base"] == 0 or pd.isna(row["base"]):
-            if row["post"] or row["n_base"] == 0:
-                problems.append(Problem(where, None, "BASE", None, f"{lab}: no baseline value; {new_var} is not "
-                                        "derived (the subject counts as without progression data)",
-                                        "check the baseline assessment in the source data", "Warning",
-                                        "ADAM-PROG-BASE"))
-        elif pd.isna(minimum_increase(pd.Series([row["base"]]), steps).iloc[0]):
-            problems.append(Problem(where, None, "BASE", f"{row['base']:g}", f"{lab}: baseline {row['base']:g} is not "
-                                    f"covered by any progression step ({_describe(steps)}); {new_var} is not derived",
-                                    "add a step covering this baseline to the progression table in the spec",
-                                    "Warning", "ADAM-PROG-STEP"))
+    groups = pd.DataFrame({"label": label, "n_base": n_base, "post": post, "base": base})[selected]
+    per = groups.groupby("label", sort=True).agg(n_base=("n_base", "first"), post=("post", "any"),
+                                                 base=("base", "first"))  # first non-missing BASE
+    per["need"] = minimum_increase(per["base"], steps)
+    for lab, row in per[per["n_base"] > 1].iterrows():  # only the by-groups with a problem
+        problems.append(Problem(where, None, "ABLFL", "Y", f"{lab}: {int(row['n_base'])} records have ABLFL = 'Y'; "
+                                f"{new_var} is not derived", "keep one baseline record per subject and parameter",
+                                "Warning", "ADAM-PROG-BASE"))
+    no_base = per["n_base"].eq(0) | (per["n_base"].eq(1) & per["base"].isna() & per["post"])
+    for lab in per.index[no_base]:
+        problems.append(Problem(where, None, "BASE", None, f"{lab}: no baseline value; {new_var} is not derived "
+                                "(the subject counts as without progression data)",
+                                "check the baseline assessment in the source data", "Warning", "ADAM-PROG-BASE"))
+    uncovered = per["n_base"].eq(1) & per["base"].notna() & per["need"].isna()
+    for lab, row in per[uncovered].iterrows():
+        problems.append(Problem(where, None, "BASE", f"{row['base']:g}", f"{lab}: baseline {row['base']:g} is not "
+                                f"covered by any progression step ({_describe(steps)}); {new_var} is not derived",
+                                "add a step covering this baseline to the progression table in the spec",
+                                "Warning", "ADAM-PROG-STEP"))
     for lab in sorted(set(label[undated])):
         problems.append(Problem(where, None, date_var, None, f"{lab}: an assessment has no {date_var}; it is not "
                                 "rated", "impute or correct the date in the source data", "Warning", "ADAM-PROG-DATE"))
@@ -368,3 +369,56 @@ def derive_var_onset_date(dataset: pd.DataFrame, dataset_add: pd.DataFrame, *, f
     merged = out.merge(onset, on=list(by_vars), how="left", validate="many_to_one")
     merged.index = out.index
     return merged
+
+
+# --------------------------------------------------------------------------- spec (Derivations sheet) wrappers
+#: :data:`EDSS_PROGRESSION_STEPS` as the Derivations sheet writes it: ``low:high:increase`` items,
+#: a blank high meaning no upper bound.
+EDSS_PROGRESSION_STEPS_TEXT: tuple[str, ...] = ("0:0:1.5", "1.0:5.5:1.0", "6.0::0.5")
+
+
+def parse_steps(items: Sequence[str], where: str = "progression steps") -> tuple[ProgressionStep, ...]:
+    """``("0:0:1.5", "1.0:5.5:1.0", "6.0::0.5")`` -> checked steps (see :func:`progression_steps`)."""
+    rows = [tuple(item.split(":")) if item.count(":") == 2 else item for item in items]
+    return progression_steps(rows, where)
+
+
+@derivation()
+def derive_var_progression(dataset: pd.DataFrame, new_var: str, filter: str, problems: list[Problem],
+                           dataset_name: str, steps: tuple[str, ...] = EDSS_PROGRESSION_STEPS_TEXT,
+                           by_vars: tuple[str, ...] = ("USUBJID", "PARAMCD"), date_var: str = "ADT") -> pd.DataFrame:
+    """Progression flag (e.g. PROGFL): Y when AVAL - BASE reaches the minimum increase of BASE's step.
+
+    ``steps`` are ``low:high:increase`` items (blank high = open), the MSEXO01 protocol being
+    ``0:0:1.5, 1.0:5.5:1.0, 6.0::0.5``; a baseline no step covers (e.g. 0.5) or a missing BASE
+    gives no flag and a Warning. ``filter`` selects the parameter (``PARAMCD = 'EDSS'``): give
+    it here, not as the row's Condition, so other parameters are not rated at all. Only records
+    dated after the ABLFL record are rated; records without AVAL are not.
+    """
+    out, found = derive_var_progression_flag(dataset, parse_steps(steps, f"{dataset_name} {new_var} steps"),
+                                             new_var=new_var, by_vars=by_vars, date_var=date_var, filter=filter,
+                                             where=dataset_name)
+    problems.extend(found)
+    return out
+
+
+@derivation()
+def derive_var_confirmed(dataset: pd.DataFrame, new_vars: tuple[str, ...], min_gap_days: float,
+                         problems: list[Problem], dataset_name: str, flag_var: str = "PROGFL",
+                         by_vars: tuple[str, ...] = ("USUBJID", "PARAMCD"), date_var: str = "ADT") -> pd.DataFrame:
+    """Confirmed progression flag (e.g. CDP12FL): the progression holds up to the first assessment >= min_gap_days later.
+
+    Every assessment between onset and that confirming assessment must also be a progression;
+    an onset with no assessment that late (study end) is not confirmed. ``min_gap_days`` is the
+    spec's choice (84 = 12 weeks, 168 = 24 weeks). A second Variable on the row, if given,
+    receives the confirming assessment's date. Several assessments on one date are reported.
+    """
+    if len(new_vars) not in (1, 2):
+        raise ValueError(f"derive_var_confirmed gives a flag and optionally a confirmation date, not "
+                         f"{len(new_vars)} variables")
+    out, found = derive_var_confirmation_flag(dataset, flag_var=flag_var, new_var=new_vars[0],
+                                              min_gap_days=min_gap_days, by_vars=by_vars, date_var=date_var,
+                                              confirm_date_var=new_vars[1] if len(new_vars) == 2 else None,
+                                              where=dataset_name)
+    problems.extend(found)
+    return out

@@ -35,8 +35,10 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from adam.conditions import evaluate
+from adam.engine import TRACE_COL
 from adam.progression import dates_like, day_numbers, is_date_column
-from sdtm.conditions import evaluate
+from adam.registry import derivation
 from subgen.problems import Problem, ProblemError
 
 #: Variables a source may set, in the order they appear in the output after CNSR.
@@ -302,3 +304,77 @@ def derive_param_tte(dataset: pd.DataFrame | None, dataset_adsl: pd.DataFrame,
     if dataset is None or dataset.empty:
         return result, problems
     return pd.concat([dataset, result], ignore_index=True), problems
+
+
+# --------------------------------------------------------------------------- spec (Derivations sheet) wrapper
+def _trace(frame: pd.DataFrame) -> list[list[tuple]]:
+    """The engine's traceability entry of each TTE record: the SDTM record (SRCDOM, SRCVAR, --SEQ) or ADSL."""
+    out = []
+    for dom, var, seq, subj in zip(frame.get("SRCDOM", pd.Series(pd.NA, index=frame.index)),
+                                   frame.get("SRCVAR", pd.Series(pd.NA, index=frame.index)),
+                                   frame.get("SRCSEQ", pd.Series(pd.NA, index=frame.index)), frame["USUBJID"]):
+        dom = None if pd.isna(dom) else str(dom)
+        var = None if pd.isna(var) else str(var)
+        if dom and not pd.isna(seq):
+            out.append([(dom, var, f"{dom[:2]}SEQ={int(seq)}")])
+        else:
+            out.append([(dom or "ADSL", var, f"USUBJID={subj}")])
+    return out
+
+
+@derivation("records")
+def derive_param_time_to_event(dataset: pd.DataFrame, paramcd: str, dataset_adsl: pd.DataFrame, event: str,
+                               params: tuple, problems: list[Problem], dataset_name: str,
+                               dataset_add: pd.DataFrame | None = None, start_date: str = "RANDDT",
+                               population: str | None = None, event2: str | None = None,
+                               censor1: str | None = None, censor2: str | None = None, censor3: str | None = None,
+                               censor4: str | None = None, add_one: bool = True) -> pd.DataFrame:
+    """A time-to-event parameter, one record per subject: STARTDT, ADT, AVAL (days), CNSR, EVNTDESC, SRC*.
+
+    ``event`` (and ``event2``) and ``censor1`` .. ``censor4`` are sources written as
+    ``DATASET.DATE [where CONDITION] [order VAR, ...] [set VAR=VALUE, VAR=@COLUMN, ...]``; the
+    number of a censoring argument is its CNSR. DATASET is ``dataset_adsl``'s or ``dataset_add``'s
+    name (both are named here so they are built first). First event wins (ties: event before
+    event2); otherwise the latest censoring (ties: the higher CNSR). STARTDT = ADSL ``start_date``;
+    AVAL = ADT - STARTDT + 1 (``add_one=N``: without the + 1). PARAM/PARAMN/PARCAT1 come from the
+    Parameters sheet row of ``paramcd``. ``population`` restricts ADSL (e.g. ``RANDFL = 'Y'``).
+    """
+    frames = {str(dataset_adsl.attrs.get("name", "ADSL")): dataset_adsl}
+    if dataset_add is not None:
+        frames[str(dataset_add.attrs.get("name", "dataset_add"))] = dataset_add
+    texts = [("event", event, 0), ("event2", event2, 0)] + [
+        (f"censor{n}", text, n) for n, text in enumerate((censor1, censor2, censor3, censor4), start=1)]
+    sources, bad = [], []
+    for arg, text, cnsr in texts:
+        if not text:
+            continue
+        try:
+            src = parse_source(text, cnsr)
+        except ValueError as exc:
+            bad.append(Problem(dataset_name, None, arg, text, f"{paramcd}: {exc}", rule="ADAM-TTE-SOURCE"))
+            continue
+        if src.dataset_name not in frames:
+            bad.append(Problem(dataset_name, None, arg, src.dataset_name, f"{paramcd}: {arg} reads "
+                               f"{src.dataset_name}, which is neither dataset_adsl nor dataset_add "
+                               f"({', '.join(frames)})", "name the dataset in dataset_add=", rule="ADAM-TTE-SOURCE"))
+            continue
+        sources.append(src)
+    if bad:
+        raise ProblemError(bad, f"{dataset_name} {paramcd}: {len(bad)} problem(s) in the time-to-event arguments")
+    values: dict[str, object] = {"PARAMCD": paramcd}
+    p = next((x for x in params if x.paramcd == paramcd), None)
+    if p is None:
+        problems.append(Problem(dataset_name, None, "PARAMCD", paramcd, f"parameter {paramcd} is not in the "
+                                "Parameters sheet, so PARAM is empty", "add it to the Parameters sheet",
+                                "Error", "ADAM-TTE-PARAM"))
+    else:
+        values.update({"PARAM": p.param, "PARAMN": None if p.paramn is None else float(p.paramn),
+                       "PARCAT1": p.parcat1})
+    events = [s for s in sources if s.is_event]
+    censors = sorted((s for s in sources if not s.is_event), key=lambda s: s.censor)
+    new, found = derive_param_tte(None, dataset_adsl, frames, event_conditions=events, censor_conditions=censors,
+                                  set_values_to=values, start_date=start_date, population=population,
+                                  add_one=add_one, where=dataset_name)
+    problems.extend(found)
+    new[TRACE_COL] = _trace(new)
+    return pd.concat([dataset, new], ignore_index=True) if len(dataset) else new

@@ -276,3 +276,47 @@ def test_first_confirmed_onset_per_subject_and_on_adsl():
     got = derive_var_onset_date(adsl, out, flag_var="CDP12FL", new_var="CDP12DT", filter_add="PARAMCD = 'EDSS'")
     assert list(got.index) == [7, 8, 9] and list(got["TRT01P"]) == ["a", "b", "c"]
     assert [None if pd.isna(v) else v for v in got["CDP12DT"]] == [None, pd.Timestamp("2024-04-01"), None]
+
+
+# --------------------------------------------------------------------------- spec wrappers (adam.registry)
+PROG_ARGS = "filter=PARAMCD = 'EDSS'; steps=0:0:1.5, 1.0:5.5:1.0, 6.0::0.5"
+CDP12_ARGS = "min_gap_days=84; flag_var=PROGFL"
+
+
+def spec_kwargs(name: str, text: str) -> dict:
+    """Arguments text of a Derivations row converted as the engine converts it (by the type hints)."""
+    from adam.registry import REGISTRY, convert, parse_arguments
+
+    fn = REGISTRY[name]
+    return {k: convert(v, fn.argument(k).hint) for k, v in parse_arguments(text).items()}
+
+
+def test_spec_wrappers_are_registered_and_take_the_documented_arguments():
+    from adam.registry import REGISTRY
+
+    assert REGISTRY["derive_var_progression"].kind == "vars"
+    assert set(REGISTRY["derive_var_progression"].injected) == {"new_var", "problems", "dataset_name"}
+    assert spec_kwargs("derive_var_progression", PROG_ARGS) == {
+        "filter": "PARAMCD = 'EDSS'", "steps": ("0:0:1.5", "1.0:5.5:1.0", "6.0::0.5")}
+    assert spec_kwargs("derive_var_confirmed", CDP12_ARGS) == {"min_gap_days": 84.0, "flag_var": "PROGFL"}
+    from adam.progression import EDSS_PROGRESSION_STEPS_TEXT, parse_steps
+    assert parse_steps(EDSS_PROGRESSION_STEPS_TEXT) == EDSS_PROGRESSION_STEPS
+    with pytest.raises(ProblemError, match="three numbers"):
+        parse_steps(("0:0:1.5", "1.0-5.5:1.0"))
+
+
+def test_spec_wrappers_on_a_sas_dated_frame():
+    from adam.progression import derive_var_confirmed, derive_var_progression
+
+    frame = bds([("N", 1, "2024-01-01", 4.0, "Y"), ("N", 2, "2024-04-01", 5.0, ""), ("N", 3, "2024-07-01", 5.0, ""),
+                 ("F", 1, "2024-01-01", 4.0, ""), ("F", 2, "2024-04-01", 5.5, "")])
+    frame["ADT"] = ((frame["ADT"] - pd.Timestamp("1960-01-01")).dt.days).astype("Float64")
+    problems: list = []
+    out = derive_var_progression(frame, "PROGFL", problems=problems, dataset_name="ADEDSS",
+                                 **spec_kwargs("derive_var_progression", PROG_ARGS))
+    out = derive_var_confirmed(out, ("CDP12FL", "CDP12CDT"), problems=problems, dataset_name="ADEDSS",
+                               **spec_kwargs("derive_var_confirmed", CDP12_ARGS))
+    assert flags(out, "PROGFL", "N") == [None, "Y", "Y"] and flags(out, "CDP12FL", "N") == [None, "Y", "N"]
+    assert out.loc[1, "CDP12CDT"] == 23558  # 2024-07-01 as a SAS date (23376 + 182)
+    assert [(p.where, p.rule) for p in problems] == [("ADEDSS", "ADAM-PROG-BASE")]  # F has no baseline
+    assert out.index.equals(frame.index)

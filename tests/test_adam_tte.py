@@ -328,3 +328,50 @@ def test_parse_source_reads_the_spec_text_form():
 def test_parse_source_says_what_is_wrong(text, message):
     with pytest.raises(ValueError, match=message):
         parse_source(text)
+
+
+# --------------------------------------------------------------------------- spec wrapper (adam.registry)
+TTCDP12_ARGS = (
+    "paramcd=TTCDP12; dataset_adsl=ADSL; dataset_add=ADEDSS; start_date=RANDDT; population=RANDFL = 'Y'; "
+    "event=ADEDSS.ADT where PARAMCD = 'EDSS' and CDP12FL = 'Y' order SRCSEQ set "
+    "EVNTDESC=12-WEEK CONFIRMED DISABILITY PROGRESSION, SRCDOM=@SRCDOM, SRCVAR=RSDTC, SRCSEQ=@SRCSEQ; "
+    "censor1=ADEDSS.ADT where PARAMCD = 'EDSS' and PROGFL is not blank order SRCSEQ set "
+    "EVNTDESC=NO CONFIRMED PROGRESSION, CNSDTDSC=LAST EDSS ASSESSMENT, SRCDOM=@SRCDOM, SRCVAR=RSDTC, "
+    "SRCSEQ=@SRCSEQ; "
+    "censor2=ADSL.RANDDT set EVNTDESC=NO POST-BASELINE EDSS ASSESSMENT, CNSDTDSC=RANDOMIZATION DATE, "
+    "SRCDOM=ADSL, SRCVAR=RANDDT")
+
+
+def test_time_to_event_spec_wrapper():
+    from adam.engine import TRACE_COL
+    from adam.registry import REGISTRY, convert, is_dataset_hint, parse_arguments
+    from adam.tte import derive_param_time_to_event
+    from subgen.spec.model import AnalysisParameter
+
+    fn = REGISTRY["derive_param_time_to_event"]
+    assert fn.kind == "records"
+    adsl = adsl_frame()
+    bds = bds_frame()
+    adsl.attrs["name"], bds.attrs["name"] = "ADSL", "ADEDSS"
+    frames = {"ADSL": adsl, "ADEDSS": bds}
+    kwargs = {}
+    for name, text in parse_arguments(TTCDP12_ARGS).items():
+        hint = fn.argument(name).hint
+        kwargs[name] = frames[text] if is_dataset_hint(hint) else convert(text, hint)
+    params = (AnalysisParameter("ADTTE", "TTCDP12", "Time to 12-Week CDP (days)", 1, "EDSS"),)
+    problems: list = []
+    existing = pd.DataFrame({"USUBJID": ["Z"], "PARAMCD": ["OTHER"]})
+    out = derive_param_time_to_event(existing, params=params, problems=problems, dataset_name="ADTTE", **kwargs)
+    assert problems == []
+    new = out.iloc[1:]
+    assert list(new["USUBJID"]) == ["A", "B", "C", "D"] and out.loc[0, "PARAMCD"] == "OTHER"
+    assert list(new["PARAM"].unique()) == ["Time to 12-Week CDP (days)"] and list(new["PARAMN"].unique()) == [1.0]
+    # same hand-worked values as test_event_censorings_and_the_layout, now declared as spec text
+    assert new[["AVAL", "CNSR", "SRCSEQ"]].astype("Float64").fillna(-1).to_numpy().tolist() == [
+        [92, 0, 2], [275, 1, 7], [1, 2, -1], [92, 1, 10]]
+    assert list(new[TRACE_COL]) == [[("RS", "RSDTC", "RSSEQ=2")], [("RS", "RSDTC", "RSSEQ=7")],
+                                    [("ADSL", "RANDDT", "USUBJID=C")], [("RS", "RSDTC", "RSSEQ=10")]]
+    with pytest.raises(ProblemError, match="neither dataset_adsl nor dataset_add"):
+        derive_param_time_to_event(pd.DataFrame(), "TTCDP12", adsl, "ADLB.ADT", params, [], "ADTTE")
+    with pytest.raises(ProblemError, match="is not DATASET.DATE_VARIABLE"):
+        derive_param_time_to_event(pd.DataFrame(), "TTCDP12", adsl, "ADSL", params, [], "ADTTE")
