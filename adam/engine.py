@@ -229,12 +229,14 @@ def _arguments(ctx: AdamContext, fn: Function, step: DerivationStep, dataset: Da
             kwargs[arg.name] = ctx.spec.codelist(text)
         else:
             kwargs[arg.name] = convert(text, arg.hint)
-    injected = {"new_var": step.variables[0] if step.variables else None, "new_vars": step.variables,
-                "params": ctx.spec.parameters_for(dataset.name), "windows": ctx.spec.windows_for(dataset.name),
-                "problems": ctx.problems, "dataset_name": dataset.name, "data_cut": ctx.spec.study.data_cut,
-                "read": ctx.dataset}
+    injected = {"new_var": lambda: step.variables[0] if step.variables else None,
+                "new_vars": lambda: step.variables,
+                "params": lambda: ctx.spec.parameters_for(dataset.name),
+                "windows": lambda: ctx.spec.windows_for(dataset.name),
+                "problems": lambda: ctx.problems, "dataset_name": lambda: dataset.name,
+                "data_cut": lambda: ctx.spec.study.data_cut, "read": lambda: ctx.dataset}
     for name in fn.injected:
-        kwargs[name] = injected[name]
+        kwargs[name] = injected[name]()
     return kwargs
 
 

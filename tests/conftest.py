@@ -38,6 +38,15 @@ def built(root: Path, tmp_path_factory) -> dict[str, Path]:
     return {s: run_sdtm(root / "studies" / s, out).out_dir for s in STUDIES}
 
 
+@pytest.fixture(scope="session")
+def adam_built(built: dict[str, Path]) -> dict[str, Path]:
+    """The demo studies' ADaM output folders, built once per session from the session's SDTM output."""
+    from adam.pipeline import run_adam
+
+    root = Path(__file__).resolve().parents[1]
+    return {s: run_adam(root / "studies" / s, built[s].parent.parent).out_dir for s in STUDIES}
+
+
 def read(folder: Path, name: str):
     """One XPT file of a build, read with pyreadstat."""
     import pyreadstat
