@@ -227,6 +227,8 @@ def required_raw_columns(spec: Spec) -> dict[str, set[str]]:
             need.setdefault(form, set()).add(col)
 
     forms_of = {(s.dataset, s.name): s.form for s in spec.sources}
+    # a source-specific row overrides a * row for the same variable, so the * row never reads that source
+    specific = {(mp.dataset, mp.source, mp.variable) for mp in spec.mappings if mp.source != "*"}
     for s in spec.sources:
         try:
             need[s.form].update(col for col, _ in s.result_columns)
@@ -237,7 +239,7 @@ def required_raw_columns(spec: Spec) -> dict[str, set[str]]:
         if is_dataset_level(mp.algorithm):
             continue
         srcs = [forms_of[(mp.dataset, mp.source)]] if mp.source != "*" else [
-            s.form for s in spec.sources if s.dataset == mp.dataset]
+            s.form for s in spec.sources if s.dataset == mp.dataset and (s.dataset, s.name, mp.variable) not in specific]
         for src_form in srcs:
             refs = split_refs(mp.raw_column, src_form) if mp.raw_column else []
             for form, col in refs:
