@@ -66,7 +66,7 @@ def tte(dataset=None, **kw):
 def record(frame: pd.DataFrame, subject: str) -> dict:
     row = frame[frame["USUBJID"].eq(subject)]
     assert len(row) == 1
-    return {k: (None if not isinstance(v, str) and pd.isna(v) else v) for k, v in row.iloc[0].items()}
+    return {k: (None if not isinstance(v, (str, list)) and pd.isna(v) else v) for k, v in row.iloc[0].items()}
 
 
 def test_event_censorings_and_the_layout():
@@ -375,3 +375,52 @@ def test_time_to_event_spec_wrapper():
         derive_param_time_to_event(pd.DataFrame(), "TTCDP12", adsl, "ADLB.ADT", params, [], "ADTTE")
     with pytest.raises(ProblemError, match="is not DATASET.DATE_VARIABLE"):
         derive_param_time_to_event(pd.DataFrame(), "TTCDP12", adsl, "ADSL", params, [], "ADTTE")
+
+
+def test_declared_rows_on_the_adam_engine_datasets(built, root):
+    """The Derivations rows recommended for the MS ADaM spec, run by A's engine on its real ADEDSS and ADSL.
+
+    Same hand-worked values as test_demo_study_ms_exo_by_hand, now with SAS date numbers:
+    101013 onset 2025-06-10 = SAS 23902, RANDDT 2024-06-07 = SAS 23534 -> AVAL 23902 - 23534 + 1 = 369.
+    """
+    from adam.engine import run_step
+    from adam.pipeline import build_adam, load_adam_spec
+    from adam.registry import REGISTRY, convert, is_dataset_hint, parse_arguments
+    from subgen.spec.model import AnalysisParameter, DerivationStep
+    from subgen.study import load_study
+
+    study = load_study(root / "studies" / "ms_exo")
+    spec = load_adam_spec(study)
+    ctx = build_adam(study, built["ms_exo"], spec)
+    adedss, ds = ctx.adam["ADEDSS"], spec.dataset("ADEDSS")
+    rows = [(("PROGFL",), "derive_var_progression", "filter=PARAMCD = 'EDSS'; steps=0:0:1.5, 1.0:5.5:1.0, 6.0::0.5"),
+            (("CDP12FL",), "derive_var_confirmed", "min_gap_days=84"),
+            (("CDP24FL",), "derive_var_confirmed", "min_gap_days=168")]
+    before = len(ctx.problems)
+    for variables, function, arguments in rows:
+        adedss = run_step(ctx, adedss, DerivationStep("ADEDSS", variables, function, arguments), ds)
+    adedss.attrs["name"] = "ADEDSS"
+    # the screen failure has a Screening EDSS and no baseline: the only problem
+    assert [(p.rule, p.message.split(":")[0]) for p in ctx.problems[before:]] == [
+        ("ADAM-PROG-BASE", "MSEXO01-101007 EDSS")]
+    s13 = adedss[adedss["USUBJID"].eq("MSEXO01-101013")].sort_values("ADT")
+    assert list(s13["CDP12FL"].fillna("-")) == ["-", "-", "N", "N", "N", "Y", "Y", "N"]
+
+    fn = REGISTRY["derive_param_time_to_event"]
+    frames = {"ADSL": ctx.adam["ADSL"], "ADEDSS": adedss}
+    params = (AnalysisParameter("ADTTE", "TTCDP12", "Time to 12-Week Confirmed Disability Progression (days)", 1),)
+    kwargs = {k: frames[v] if is_dataset_hint(fn.argument(k).hint) else convert(v, fn.argument(k).hint)
+              for k, v in parse_arguments(TTCDP12_ARGS).items()}
+    problems: list = []
+    adtte = fn.fn(pd.DataFrame(), params=params, problems=problems, dataset_name="ADTTE", **kwargs)
+    assert problems == [] and len(adtte) == 20  # randomised subjects only
+
+    def rec(subject: str) -> tuple:
+        r = record(adtte, f"MSEXO01-{subject}")
+        return r["STARTDT"], r["ADT"], r["AVAL"], r["CNSR"], r["SRCDOM"], r["SRCVAR"], r["SRCSEQ"]
+
+    assert rec("101013") == (23534, 23902, 369, 0, "RS", "RSDTC", 14)  # 2024-06-07 -> 2025-06-10
+    assert rec("101012") == (23526, 23707, 182, 1, "RS", "RSDTC", 8)  # 2024-05-30 -> 2024-11-27 (M6)
+    assert rec("101015") == (23565, 24295, 731, 1, "RS", "RSDTC", 18)  # 2024-07-08 -> 2026-07-08 (M24)
+    assert sorted(adtte.loc[adtte["CNSR"].eq(0), "USUBJID"].str[-6:]) == [
+        "101006", "101013", "101014", "101018", "101021"]
