@@ -122,33 +122,42 @@ def scan_personal_data(ctx) -> list[Problem]:
 
     Character variables are scanned (for a variable with a codelist, only values that are not its
     terms: a term such as ``LOW`` is not personal data). A value of 8 or more characters (an e-mail
-    address, a phone number) is also found inside longer text, such as a comment.
+    address, a phone number) is also found inside longer text, such as a comment. The search runs
+    once over the distinct cell values of all datasets; only the few that hit are located.
     """
     values = personal_values(ctx)
     if values.empty:
         return []
     origin = values.set_index("VALUE")
     long_values = values.loc[values["VALUE"].str.len() >= SUBSTRING_MIN, "VALUE"]
-    pattern = "(" + "|".join(re.escape(v) for v in sorted(long_values, key=len, reverse=True)) + ")" \
-        if len(long_values) else None
+    pattern = ("(" + "|".join(re.escape(v) for v in sorted(long_values, key=len, reverse=True)) + ")"
+               if len(long_values) else None)
+    columns = [(name, var) for name, frame in sorted(ctx.datasets.items())
+               for var in ctx.spec.dataset(name).variables if not var.is_numeric and var.name in frame]
+    if not columns:
+        return []
+    cells = pd.Series(pd.unique(pd.concat([ctx.datasets[n][v.name].astype("string") for n, v in columns])
+                                .dropna()), dtype="string")
+    key = cells.str.strip().str.upper()
+    found = key.where(key.isin(origin.index))
+    if pattern is not None:
+        found = found.fillna(key.str.extract(pattern, expand=False))
+    hits = dict(zip(cells[found.notna()], found[found.notna()]))  # cell text -> the personal value inside it
     problems = []
-    for name, frame in sorted(ctx.datasets.items()):
-        dataset = ctx.spec.dataset(name)
-        for var in dataset.variables:
-            if var.is_numeric or var.name not in frame:
-                continue
-            cells = frame[var.name].astype("string").str.strip().str.upper()
-            if var.codelist:
-                cells = cells.mask(cells.isin([t.upper() for t in ctx.spec.codelist(var.codelist).submission_values]))
-            found = cells.where(cells.isin(origin.index))
-            if pattern is not None:
-                found = found.fillna(cells.str.extract(pattern, expand=False))
-            for idx, hit in found.dropna().items():
-                where = f"{frame.at[idx, FILE_COL]} row {int(frame.at[idx, ROW_COL])}" if FILE_COL in frame else ""
-                problems.append(Problem(name, int(idx) + 1, var.name, frame.at[idx, var.name],
-                                        f"personal data from {origin.at[hit, 'FILE']} column {origin.at[hit, 'COLUMN']} "
-                                        f"reached SDTM" + (f" (record from {where})" if where else ""),
-                                        "remove the mapping that copies it, or the personal data typed into the "
-                                        "source field (see the Forms sheet's Personal Data Columns)", "Error",
-                                        "PII-LEAK"))
+    for name, var in columns if hits else ():
+        frame = ctx.datasets[name]
+        col = frame[var.name].astype("string")
+        hit = col.isin(list(hits)).fillna(False)
+        if var.codelist:
+            terms = {t.upper() for t in ctx.spec.codelist(var.codelist).submission_values}
+            hit &= ~col.str.strip().str.upper().isin(terms).fillna(False)
+        for idx in col[hit].index:
+            value = hits[col[idx]]
+            where = f"{frame.at[idx, FILE_COL]} row {int(frame.at[idx, ROW_COL])}" if FILE_COL in frame else ""
+            problems.append(Problem(name, int(idx) + 1, var.name, col[idx],
+                                    f"personal data from {origin.at[value, 'FILE']} column {origin.at[value, 'COLUMN']} "
+                                    "reached SDTM" + (f" (record from {where})" if where else ""),
+                                    "remove the mapping that copies it, or the personal data typed into the "
+                                    "source field (see the Forms sheet's Personal Data Columns)", "Error",
+                                    "PII-LEAK"))
     return problems
