@@ -28,6 +28,8 @@ from subgen.raw import FILE_COL, LINEAGE_COLS, ROW_COL, read_form
 from subgen.spec.model import Codelist, Dataset, Form, Mapping, Source, Spec
 
 SOURCE_COL = "__source"
+CONDITION_FIX = ("write it as COL = 'Y', COL != 'N', COL in ('A', 'B'), COL is blank or COL is not blank, "
+                 "joined with and")
 RESULT_COL = "__result"  # an item's raw result when one raw row gives several records
 TOPIC_COL = "__topic"  # that item's topic (test code)
 
@@ -275,7 +277,8 @@ def check_mappings(spec: Spec) -> list[Problem]:
             try:
                 parse_condition(mp.condition)
             except ConditionError as exc:
-                out.append(Problem(where, mp.row, "Condition", mp.condition, str(exc), rule="SPEC-CONDITION"))
+                out.append(Problem(where, mp.row, "Condition", mp.condition, str(exc), CONDITION_FIX,
+                                   rule="SPEC-CONDITION"))
         try:
             var = spec.dataset(mp.dataset).variable(mp.variable)
         except KeyError:
@@ -316,7 +319,7 @@ def check_mappings(spec: Spec) -> list[Problem]:
             try:
                 parse_condition(s.filter)
             except ConditionError as exc:
-                out.append(Problem(f"{spec.path} [Sources]", s.row, "Filter", s.filter, str(exc),
+                out.append(Problem(f"{spec.path} [Sources]", s.row, "Filter", s.filter, str(exc), CONDITION_FIX,
                                    rule="SPEC-CONDITION"))
     for form in spec.forms:
         pii = set(form.personal_data)
