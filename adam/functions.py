@@ -6,7 +6,7 @@ lists them with their arguments.
 
 from __future__ import annotations
 
-from adam import adsl, bds, generic, occds, scoring  # noqa: F401
+from adam import adsl, bds, generic, occds, progression, scoring, tte  # noqa: F401
 from adam.registry import REGISTRY
 
 

@@ -361,6 +361,62 @@ COMMON_COMMENTS = [
 # ------------------------------------------------------------------------------------------ studies
 
 
+#: EDSS progression steps of the MSEXO01 protocol (low:high:minimum increase; blank high = open).
+EDSS_STEPS = "0:0:1.5, 1.0:5.5:1.0, 6.0::0.5"
+EDSS_PROGRESSION_ROWS = [
+    ("PROGFL", "derive_var_progression", f"filter=PARAMCD = 'EDSS'; steps={EDSS_STEPS}", "",
+     "increase of >= 1.5 from baseline 0, >= 1.0 from 1.0-5.5, >= 0.5 from 6.0 or more"),
+    ("CDP12FL", "derive_var_confirmed", "min_gap_days=84; flag_var=PROGFL", "", "3 months = 12 weeks"),
+    ("CDP24FL", "derive_var_confirmed", "min_gap_days=168; flag_var=PROGFL", "", "6 months = 24 weeks"),
+]
+TTE_RECORDS = ("STUDYID, USUBJID, PARAMCD, PARAM, PARAMN, PARCAT1, STARTDT, ADT, AVAL, CNSR, EVNTDESC, CNSDTDSC, "
+               "SRCDOM, SRCVAR, SRCSEQ")
+
+
+def tte_arguments(paramcd: str, flag: str, weeks: int) -> str:
+    """derive_param_time_to_event arguments: first confirmed onset, else the last EDSS, else randomization."""
+    return (f"paramcd={paramcd}; dataset_adsl=ADSL; dataset_add=ADEDSS; start_date=RANDDT; population=RANDFL = 'Y'; "
+            f"event=ADEDSS.ADT where PARAMCD = 'EDSS' and {flag} = 'Y' order SRCSEQ set "
+            f"EVNTDESC={weeks}-WEEK CONFIRMED DISABILITY PROGRESSION, SRCDOM=@SRCDOM, SRCVAR=RSDTC, SRCSEQ=@SRCSEQ; "
+            "censor1=ADEDSS.ADT where PARAMCD = 'EDSS' and PROGFL is not blank order SRCSEQ set "
+            "EVNTDESC=NO CONFIRMED PROGRESSION, CNSDTDSC=LAST EDSS ASSESSMENT, SRCDOM=@SRCDOM, SRCVAR=RSDTC, "
+            "SRCSEQ=@SRCSEQ; "
+            "censor2=ADSL.RANDDT set EVNTDESC=NO POST-BASELINE EDSS ASSESSMENT, CNSDTDSC=RANDOMIZATION DATE, "
+            "SRCDOM=ADSL, SRCVAR=RANDDT")
+
+
+ADTTE_ROWS = [
+    (TTE_RECORDS, "derive_param_time_to_event", tte_arguments("TTCDP12", "CDP12FL", 12), "", ""),
+    (TTE_RECORDS, "derive_param_time_to_event", tte_arguments("TTCDP24", "CDP24FL", 24), "", ""),
+    ("SITEID, TRTP, TRTPN, TRTA, TRTAN, ITTFL, EFFFL", "derive_vars_merged",
+     "dataset_add=ADSL; source_vars=SITEID, TRT01P, TRT01PN, TRT01A, TRT01AN, ITTFL, EFFFL", "", ""),
+]
+ADTTE_VARIABLES = [
+    pred("STUDYID", "Study Identifier", "ADSL.STUDYID", length=12, core="Req"),
+    pred("USUBJID", "Unique Subject Identifier", "ADSL.USUBJID", length=30, core="Req"),
+    pred("SITEID", "Study Site Identifier", "ADSL.SITEID", length=10),
+    pred("TRTP", "Planned Treatment", "ADSL.TRT01P", length=200),
+    pred("TRTPN", "Planned Treatment (N)", "ADSL.TRT01PN", "integer", codelist="TRT01PN"),
+    pred("TRTA", "Actual Treatment", "ADSL.TRT01A", length=200),
+    pred("TRTAN", "Actual Treatment (N)", "ADSL.TRT01AN", "integer", codelist="TRT01PN"),
+    pred("ITTFL", "Intent-To-Treat Population Flag", "ADSL.ITTFL", length=1, codelist="NY"),
+    pred("EFFFL", "Efficacy Population Flag", "ADSL.EFFFL", length=1, codelist="NY"),
+    V("PARAMCD", "Parameter Code", length=8, method="MT.PARAM", core="Req"),
+    V("PARAM", "Parameter", length=80, method="MT.PARAM", core="Req"),
+    V("PARAMN", "Parameter (N)", "integer", 8, method="MT.PARAM"),
+    V("PARCAT1", "Parameter Category 1", length=40, method="MT.PARAM"),
+    date("STARTDT", "Time-to-Event Origin Date for Subject", "MT.TTE", "ADSL.RANDDT"),
+    date("ADT", "Analysis Date", "MT.TTE"),
+    V("AVAL", "Analysis Value", "integer", 8, method="MT.TTE", core="Req"),
+    V("CNSR", "Censor", "integer", 8, method="MT.TTE", core="Req"),
+    V("EVNTDESC", "Event or Censoring Description", length=60, method="MT.TTE"),
+    V("CNSDTDSC", "Censor Date Description", length=40, method="MT.TTE"),
+    V("SRCDOM", "Source Data", length=8, method="MT.TTE"),
+    V("SRCVAR", "Source Variable", length=8, method="MT.TTE"),
+    V("SRCSEQ", "Source Sequence Number", "integer", 8, method="MT.TTE"),
+]
+
+
 def ms_study() -> dict:
     agecut = 50
     baselines = [
@@ -389,6 +445,8 @@ def ms_study() -> dict:
          "One record per subject per parameter per analysis date", "STUDYID, USUBJID, PARAMCD, ADT, SRCSEQ", "Yes"),
         ("ADMRI", "MRI Analysis Dataset", "BASIC DATA STRUCTURE",
          "One record per subject per parameter per analysis date", "STUDYID, USUBJID, PARAMCD, ADT, SRCSEQ", "Yes"),
+        ("ADTTE", "Time-to-Event Analysis Dataset", "BASIC DATA STRUCTURE",
+         "One record per subject per parameter", "STUDYID, USUBJID, PARAMCD", "Yes"),
     ]
     lb_records = "STUDYID, USUBJID, PARAMCD, PARAM, PARAMN, PARCAT1, AVAL, AVALC, ADT, VISIT, VISITNUM, SRCDOM, SRCVAR, SRCSEQ"
     variables = {
@@ -396,7 +454,11 @@ def ms_study() -> dict:
         "ADAE": ADAE_VARIABLES,
         "ADLB": bds_variables("LB", [V("DTYPE", "Derivation Type", length=8, codelist="DTYPE", method="MT.BLQ")],
                               ranges=True, basec=True),
-        "ADEDSS": bds_variables("RS", [], pchg=False),
+        "ADEDSS": bds_variables("RS", [], pchg=False) + [
+            V("PROGFL", "EDSS Progression Flag", length=1, codelist="NY", method="MT.PROGFL"),
+            V("CDP12FL", "12-Week Confirmed Progression Flag", length=1, codelist="NY", method="MT.CDP"),
+            V("CDP24FL", "24-Week Confirmed Progression Flag", length=1, codelist="NY", method="MT.CDP")],
+        "ADTTE": ADTTE_VARIABLES,
         "ADSDMT": bds_variables("FT", [], crit=True),
         "ADMRI": bds_variables("NV", []),
     }
@@ -408,7 +470,9 @@ def ms_study() -> dict:
             ("ANRLO, ANRHI", "derive_vars_merged_source", "source_vars=LBSTNRLO, LBSTNRHI", "", ""),
             ("AVAL, DTYPE", "derive_var_blq", "source=AVALC; factor=0.5; dtype=HALFLLOQ", "",
              "results reported as <LLOQ")], ranges=True, basec=True),
-        "ADEDSS": bds_derivations(lb_records.replace(", PARCAT1", "").replace("AVALC, ", ""), [], pchg=False),
+        "ADEDSS": bds_derivations(lb_records.replace(", PARCAT1", "").replace("AVALC, ", ""), [], pchg=False,
+                                  after_base=EDSS_PROGRESSION_ROWS),
+        "ADTTE": ADTTE_ROWS,
         "ADSDMT": bds_derivations(lb_records.replace(", PARCAT1", "").replace("AVALC, ", ""), [], after_base=[
             ("CRIT1, CRIT1FL", "derive_var_crit", "text=SDMT decrease from baseline >= 4 points; rule=CHG <= -4",
              "PARAMCD = 'SDMT'", "clinically meaningful worsening")]),
@@ -433,6 +497,8 @@ def ms_study() -> dict:
          "RSSTRESN", ""),
         ("ADSDMT", "SDMT", "SDMT Total Score (Correct Substitutions)", 1, "", "FT", "FTTESTCD = 'SDMT0101'",
          "FTSTRESN", ""),
+        ("ADTTE", "TTCDP12", "Time to 12-Week Confirmed Disability Progression (Days)", 1, "EDSS", "", "", "", ""),
+        ("ADTTE", "TTCDP24", "Time to 24-Week Confirmed Disability Progression (Days)", 2, "EDSS", "", "", "", ""),
         ("ADMRI", "T2LESN", "Number of T2 Lesions", 1, "T2 LESIONS", "NV", "NVTESTCD = 'T2LESN'", "NVSTRESN", ""),
         ("ADMRI", "T2LESVOL", "T2 Lesion Volume (uL)", 2, "T2 LESIONS", "NV",
          "NVTESTCD = 'VOLUME' and NVCAT = 'T2 LESIONS'", "NVSTRESN", ""),
@@ -454,6 +520,21 @@ def ms_study() -> dict:
          "AVAL = x x 0.5 and DTYPE = HALFLLOQ (one half of the lower limit of quantification); AVALC keeps '<x'."),
         ("MT.BEDSSGR1", "Baseline EDSS group", "Computation", "BEDSS < 6.0: '<6.0'; BEDSS >= 6.0: '>=6.0' (the "
          "progression threshold changes at 6.0)."),
+        ("MT.PROGFL", "EDSS progression", "Computation", "On EDSS records dated after the baseline record: Y when "
+         "AVAL - BASE reaches the minimum increase of BASE's step (>= 1.5 from a baseline of 0, >= 1.0 from 1.0 to "
+         "5.5, >= 0.5 from 6.0 or more; steps in the Derivations sheet), N otherwise. A baseline no step covers "
+         "(0.5) or a missing one gives no flag and a warning. Records without AVAL are not rated."),
+        ("MT.CDP", "Confirmed disability progression", "Computation", "Y on a progression record (PROGFL = Y) when "
+         "the first assessment at least 84 (CDP12FL) / 168 (CDP24FL) days later exists and every assessment from "
+         "the onset up to and including it is a progression against the same baseline (unscheduled assessments "
+         "count; records without AVAL neither confirm nor break). No assessment that late (study end, early "
+         "withdrawal): not confirmed. Several assessments on one date count as one, a progression only if all are "
+         "(reported). See adam/progression.py."),
+        ("MT.TTE", "Time to confirmed progression", "Computation", "Randomized subjects (RANDFL = Y). STARTDT = "
+         "RANDDT. Event (CNSR 0): the first EDSS record with CDP12FL (CDP24FL) = Y, ADT = its date (the onset). "
+         "Otherwise censored (CNSR 1) at the last rated post-baseline EDSS assessment, or (CNSR 2) at "
+         "randomization when there is none. AVAL = ADT - STARTDT + 1 days. SRCDOM/SRCVAR/SRCSEQ point at the RS "
+         "record (RSDTC) or at ADSL.RANDDT. See adam/tte.py."),
         ("MT.CRIT1", "SDMT worsening", "Computation", "CRIT1FL = Y when CHG <= -4 (a decrease of 4 points or more, "
          "a clinically meaningful SDMT worsening), N when CHG is known and greater; CRIT1 holds the text."),
     ]
