@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from importlib import resources
@@ -121,6 +122,14 @@ def default_keys(name: str, columns: list[str]) -> tuple[str, ...]:
     return ()
 
 
+@functools.lru_cache(maxsize=None)
+def name_pattern(name: str) -> re.Pattern:
+    """A regex for a standard variable name; ADaMIG placeholders (lower case: TRTxxP, ANLzzFL, CRITy) match digits."""
+    parts = re.split(r"([a-z]+)", name)
+    return re.compile("".join(re.escape(p) if i % 2 == 0 else (r"\d{2}" if len(p) == 2 else r"\d+")
+                              for i, p in enumerate(parts)))
+
+
 def _type_of(series: pd.Series) -> str:
     return "float" if pd.api.types.is_numeric_dtype(series.dtype) else "text"
 
@@ -142,10 +151,13 @@ def fallback_dataset(name: str, frame: pd.DataFrame, labels: dict[str, str] | No
         info = ig_datasets().get(structure, {})
         for v in ig_variables()[structure]:
             core = v.core if v.core in ("Req", "Exp", "Perm") else "Perm"
-            if v.name in present or core in ("Req", "Exp"):
-                known.add(v.name)
-                variables.append(Variable(name, v.name, v.label, "float" if v.type == "Num" else "text", None,
-                                          len(variables) + 1, core, role=None, comment=None))
+            matches = [c for c in columns if c not in known and name_pattern(v.name).fullmatch(c)]
+            if not matches and core in ("Req", "Exp"):
+                matches = [v.name]  # absent: reported by REQ-COLUMN / EXP-COLUMN under the standard's name
+            for col in matches:
+                known.add(col)
+                variables.append(Variable(name, col, v.label, "float" if v.type == "Num" else "text", None,
+                                          len(variables) + 1, core))
     for col in columns:
         if col not in known:
             variables.append(Variable(name, col, labels.get(col) or col, _type_of(frame[col]), None,
@@ -243,4 +255,4 @@ def define_metadata(path: Path | str) -> tuple[dict[str, Dataset], dict[str, Cod
 
 
 __all__ = ["ADAMIG", "FALLBACK_SOURCE", "IgVariable", "SDTMIG", "ct_extensible", "default_keys", "define_metadata",
-           "fallback_dataset", "ig_datasets", "ig_variables", "standard_structure"]
+           "fallback_dataset", "ig_datasets", "ig_variables", "name_pattern", "standard_structure"]
