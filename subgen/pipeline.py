@@ -190,7 +190,8 @@ def reconciliation(ctx: BuildContext) -> pd.DataFrame:
         excl = used[used["how"].str.startswith("excluded")]
         read = used[~used["how"].str.startswith(("record", "excluded"))]
         as_rec = set(rec["row"])
-        read_only = set(read["row"]) - as_rec
+        after_cut = set(used.loc[used["how"].str.startswith("excluded: starts after the data cut"), "row"])
+        read_only = set(read["row"]) - as_rec - after_cut  # a row after the cut is excluded even if summaries saw it
         excluded = set(excl["row"]) - as_rec - read_only
         n = len(frame)
         not_mapped = n - len(as_rec) - len(read_only) - len(excluded)

@@ -50,8 +50,12 @@ def copy_study(tmp: Path, study: str = "ms_exo", previous_output: bool = True) -
     folder = tmp / study
     shutil.copytree(ROOT / "studies" / study / "raw", folder / "raw")
     shutil.copy2(ROOT / "specs" / f"{study}.xlsx", folder / "spec.xlsx")
-    (folder / "study.toml").write_text(f'[study]\nname = "{study}"\nspec = "spec.xlsx"\nraw = "raw"\n',
-                                       encoding="utf-8")
+    toml = f'[study]\nname = "{study}"\nspec = "spec.xlsx"\nraw = "raw"\n'
+    adam = ROOT / "specs" / f"{study}_adam.xlsx"
+    if adam.is_file():
+        shutil.copy2(adam, folder / "adam_spec.xlsx")
+        toml += 'adam_spec = "adam_spec.xlsx"\n'
+    (folder / "study.toml").write_text(toml, encoding="utf-8")
     copy = StudyCopy(study, folder, folder / "raw", folder / "spec.xlsx", tmp / "out")
     if previous_output:
         plant_previous_output(copy)
@@ -213,3 +217,57 @@ def csv_text(rows: list[list[str]]) -> str:
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows(rows)
     return buf.getvalue()
+
+
+# --------------------------------------------------------------------------------- expectations
+ANY = "<any>"  # an expected row or value that the test does not pin down
+
+
+@dataclass(frozen=True)
+class Expect:
+    """One problem line a failed run must print: rule, location (file/sheet, row, column, value), message, fix.
+
+    ``where`` may use ``{spec}`` (the copy's workbook path); ``row`` may be ``"{row}"`` (the row the
+    corruption reported), an int, None (no row) or :data:`ANY`; ``value`` None means no value is shown.
+    ``message`` and ``fix`` are fragments that must appear in the message and in the text after ``->``.
+    """
+
+    rule: str
+    where: str
+    row: int | str | None
+    column: str | None
+    value: str | None
+    message: str
+    fix: str
+    severity: str = "Error"
+
+    def pattern(self, fill: dict[str, object]) -> re.Pattern:
+        """The regular expression of the rendered problem line."""
+        where = self.where.format(**fill)
+        row = fill.get("row") if self.row == "{row}" else self.row
+        rx = rf"^  - {self.severity}: \[{re.escape(self.rule)}\] {re.escape(where)}"
+        rx += r"(?:, row \d+)?" if row == ANY else ("" if row is None else rf", row {row}")
+        rx += "" if not self.column else rf", column {re.escape(self.column)}"
+        if self.value == ANY:
+            rx += r"(?: \(value .*?\))?"
+        elif self.value is not None:
+            rx += rf" \(value {re.escape(repr(self.value))}\)"
+        return re.compile(rx + rf": .*{re.escape(self.message)}.* -> .*{re.escape(self.fix)}")
+
+
+def matching_lines(stderr: str, expect: Expect, fill: dict[str, object]) -> list[str]:
+    """Problem lines of ``stderr`` that match ``expect``."""
+    rx = expect.pattern(fill)
+    return [line for line in stderr.splitlines() if rx.search(line)]
+
+
+def run_cli(argv: list[str]) -> tuple[int, str, str]:
+    """``subgen`` in-process: (exit code, stdout, stderr)."""
+    import contextlib
+
+    from subgen.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return code, out.getvalue(), err.getvalue()
