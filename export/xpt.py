@@ -716,7 +716,8 @@ def pandas_reader_trustworthy(path_or_meta: Path | str | Mapping[str, Any]) -> b
 def _verify_problem(ds: str, message: str, row: int | None = None, column: str | None = None,
                     value: str | None = None, severity: str = "Error", rule: str = "XPT-VERIFY") -> Problem:
     fix = ("" if severity == "Notice" else
-           "the file does not hold what was written: keep the file out of the submission and report it")
+           "the file does not hold what was written (a full disk or a file-size limit cuts a file short without an "
+           "error): free disk space and run again; if it persists, keep the file out of the submission and report it")
     return Problem(where=ds, row=row, column=column, value=value, message=message, fix=fix,
                    severity=severity, rule=rule)
 
