@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 findings that block export; 2 bad input or spec (the message names
 file, row, column and value); 3 an internal error (a bug: please report it with --debug output);
-4 the output cannot be written (read-only folder, disk full): the previous output is unchanged.
+4 the output cannot be written, or did not read back as written (read-only folder, full disk):
+the previous output is unchanged.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ import traceback
 from pathlib import Path
 
 from subgen.problems import ProblemError
+
+#: Problems that mean the output could not be written (exit code 4), not that the input is bad.
+WRITE_RULES = frozenset({"OUT-WRITE", "XPT-VERIFY"})
 
 EXAMPLES = {
     "sdtm": "subgen sdtm --study studies/ms_exo --out out",
@@ -84,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         print(exc.render(limit=1000 if args.debug else 40), file=sys.stderr)
         if args.debug:
             traceback.print_exc()
-        return 4 if exc.problems and all(p.rule == "OUT-WRITE" for p in exc.problems) else 2
+        return 4 if exc.problems and all(p.rule in WRITE_RULES for p in exc.problems) else 2
     except KeyboardInterrupt:
         print("interrupted; previous outputs are unchanged", file=sys.stderr)
         return 130
