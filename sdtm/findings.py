@@ -162,23 +162,31 @@ def standard_range(ornr: pd.Series, orresu: pd.Series, testcd: pd.Series,
 
 
 def reference_indicator(stresn: pd.Series, stresc: pd.Series, lo: pd.Series, hi: pd.Series) -> pd.Series:
-    """--NRIND: LOW below STNRLO, HIGH above STNRHI, NORMAL within; missing when either limit is missing.
+    """--NRIND: LOW below STNRLO, HIGH above STNRHI, NORMAL within; one-sided ranges work on the limit given.
 
+    A range with only an upper limit (CRP <= 5 mg/L) makes a result NORMAL up to it and HIGH above;
+    only a lower limit, LOW below and NORMAL from it. No limit at all gives a missing indicator.
     A ``<x`` result (below the limit of quantification, STRESN missing) is LOW when x <= STNRLO
-    (the true value is below x, so below the range) and missing otherwise (it may be in range);
-    a ``>x`` result is HIGH when x >= STNRHI, else missing.
+    (the true value is below x, so below the range), NORMAL when there is no lower limit and
+    x <= STNRHI, and missing otherwise (it may be in range or not); a ``>x`` result mirrors this.
     """
     n = stresn.astype("Float64")
     lo, hi = lo.astype("Float64"), hi.astype("Float64")
     lim = parse_results(stresc)
-    ranged = lo.notna() & hi.notna()
+    has_lo, has_hi = lo.notna(), hi.notna()
+    ranged = has_lo | has_hi
+    within = (~has_lo | (n >= lo)) & (~has_hi | (n <= hi))
     out = pd.Series(pd.NA, index=n.index, dtype="string")
-    out = out.mask(ranged & n.notna(), "NORMAL")
-    out = out.mask((ranged & (n < lo)).fillna(False), "LOW")
-    out = out.mask((ranged & (n > hi)).fillna(False), "HIGH")
-    below = (ranged & n.isna() & lim["OP"].isin(["<", "<="]) & (lim["LIMIT"] <= lo)).fillna(False)
-    above = (ranged & n.isna() & lim["OP"].isin([">", ">="]) & (lim["LIMIT"] >= hi)).fillna(False)
-    return out.mask(below, "LOW").mask(above, "HIGH")
+    out = out.mask((ranged & n.notna() & within).fillna(False), "NORMAL")
+    out = out.mask((has_lo & (n < lo)).fillna(False), "LOW")
+    out = out.mask((has_hi & (n > hi)).fillna(False), "HIGH")
+    censored = n.isna() & lim["LIMIT"].notna()
+    below = censored & lim["OP"].isin(["<", "<="])
+    above = censored & lim["OP"].isin([">", ">="])
+    out = out.mask((below & has_lo & (lim["LIMIT"] <= lo)).fillna(False), "LOW")
+    out = out.mask((below & ~has_lo & has_hi & (lim["LIMIT"] <= hi)).fillna(False), "NORMAL")
+    out = out.mask((above & has_hi & (lim["LIMIT"] >= hi)).fillna(False), "HIGH")
+    return out.mask((above & ~has_hi & has_lo & (lim["LIMIT"] >= lo)).fillna(False), "NORMAL")
 
 
 # --------------------------------------------------------------------------- algorithm wrappers

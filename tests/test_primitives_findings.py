@@ -103,5 +103,18 @@ def test_reference_indicator() -> None:
     lo = pd.Series([4.0, 4.0, 4.0, pd.NA, 1.0, 1.0, 1.0], dtype="Float64")
     hi = pd.Series([6.0, 6.0, 6.0, 6.0, 6.0, 6.0, 6.0], dtype="Float64")
     out = reference_indicator(n, c, lo, hi)
-    # low, high, normal, missing range; <0.5 with LO 1 is certainly LOW; <2 may be in range -> missing; >9 HIGH.
-    assert out.tolist() == ["LOW", "HIGH", "NORMAL", pd.NA, "LOW", pd.NA, "HIGH"]
+    # low, high, normal, upper limit only (5 <= 6: normal); <0.5 with LO 1 is certainly LOW; <2 may be in
+    # range -> missing; >9 HIGH.
+    assert out.tolist() == ["LOW", "HIGH", "NORMAL", "NORMAL", "LOW", pd.NA, "HIGH"]
+
+
+def test_reference_indicator_one_sided_ranges() -> None:
+    # CRP reference "<= 5 mg/L" (upper limit only): 3 NORMAL, 5 NORMAL (limit inclusive), 8 HIGH, "<0.5" NORMAL,
+    # ">10" HIGH. A lower limit only (>= 60): 59 LOW, 60 NORMAL, ">100" NORMAL, "<50" LOW, "<70" unknown.
+    # No limit at all: no indicator.
+    n = pd.Series([3, 5, 8, None, None, 59, 60, None, None, None, 4], dtype="Float64")
+    c = pd.Series(["3", "5", "8", "<0.5", ">10", "59", "60", ">100", "<50", "<70", "4"])
+    lo = pd.Series([None] * 5 + [60] * 5 + [None], dtype="Float64")
+    hi = pd.Series([5] * 5 + [None] * 6, dtype="Float64")
+    assert reference_indicator(n, c, lo, hi).tolist() == [
+        "NORMAL", "NORMAL", "HIGH", "NORMAL", "HIGH", "LOW", "NORMAL", "NORMAL", "LOW", pd.NA, pd.NA]

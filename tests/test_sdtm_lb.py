@@ -68,7 +68,7 @@ def test_lb_ms_subject_101001(built) -> None:
     csf = one(lb, "MSEXO01-101001", LBTESTCD="NFLP", LBSPEC="CEREBROSPINAL FLUID", VISIT="BASELINE")
     assert (csf["LBORRES"], csf["LBORRESU"], csf["LBORNRHI"], csf["LBSTRESN"], csf["LBSTNRHI"]) == (
         "1059", "ng/L", "890", approx(1059), approx(890))
-    assert csf["LBORNRLO"] is None and csf["LBNRIND"] is None  # one-sided range: no indicator
+    assert csf["LBORNRLO"] is None and csf["LBNRIND"] == "HIGH"  # upper limit only: 1059 > 890 ng/L
     assert csf["LBLOBXFL"] == "Y"
 
     ocb = one(lb, "MSEXO01-101001", LBTESTCD="OLIGBAND", VISIT="BASELINE")
@@ -154,7 +154,7 @@ def test_lb_t2dm_subject_201001(built) -> None:
         "2 HOURS POST MEAL", "STANDARD MEAL", "2025-06-13T10:15", "180")
     assert (pp["LBSTRESC"], pp["LBSTRESN"], pp["LBSTRESU"], pp["LBSTNRHI"]) == ("9.99", approx(9.99), "mmol/L",
                                                                                  approx(7.77))
-    assert pp["LBNRIND"] is None and pp["LBLOBXFL"] == "Y"  # no low limit -> no indicator
+    assert pp["LBNRIND"] == "HIGH" and pp["LBLOBXFL"] == "Y"  # upper limit only: above 140 mg/dL
 
     scr = one(lb, "T2DMEXO01-201001", LBTESTCD="GLUC", VISIT="SCREENING")
     assert (scr["LBSTRESN"], scr["VISITNUM"], scr["EPOCH"], scr["LBDY"], scr["LBLOBXFL"]) == (
@@ -199,7 +199,7 @@ def test_lb_t2dm_below_limit_and_not_done(built) -> None:
     il10 = one(lb, "T2DMEXO01-201008", LBTESTCD="INTLK10", VISIT="BASELINE")
     assert (il10["LBORRES"], il10["LBORRESU"], il10["LBSTRESC"], il10["LBSTRESU"]) == ("<0.5", "ng/L", "<0.5",
                                                                                      "ng/L")
-    assert il10["LBSTRESN"] is None and il10["LBNRIND"] is None
+    assert il10["LBSTRESN"] is None and il10["LBNRIND"] == "NORMAL"  # below 0.5, no lower limit, ULN 9.1
     assert il10["LBLOBXFL"] == "Y"  # a '<0.5' is a result (pre-dose sample, first dose 09:20)
     nd = one(lb, "T2DMEXO01-201045", LBTESTCD="DDIMER", VISIT="MONTH 3")
     assert (nd["LBSTAT"], nd["LBREASND"], nd["LBSPEC"], nd["VISITNUM"]) == ("NOT DONE", "Sample clotted", "PLASMA", 5)
