@@ -145,26 +145,29 @@ def derive_vars_merged_source(dataset: pd.DataFrame, new_vars: tuple[str, ...], 
     if len(source_vars) != len(new_vars):
         raise ValueError(f"source_vars names {len(source_vars)} variables for {len(new_vars)} new variables")
     out = dataset.copy()
-    for var in new_vars:
-        out[var] = pd.Series(pd.NA, index=dataset.index, dtype="object")
+    filled: dict[str, pd.Series] = {}
     for dom in sorted(set(dataset["SRCDOM"].dropna())):
         src = read(dom)
         seq = f"{dom[:2]}SEQ"
         rows = dataset["SRCDOM"].eq(dom).fillna(False).astype(bool)
         table = src[["USUBJID", seq, *source_vars]].rename(columns={seq: "SRCSEQ", **dict(zip(source_vars, new_vars))})
         table = table.astype({"SRCSEQ": "Float64"})
-        merged = dataset.loc[rows, ["USUBJID", "SRCSEQ"]].merge(table, on=["USUBJID", "SRCSEQ"], how="left",
-                                                                 validate="many_to_one")
-        for var in new_vars:
-            out.loc[rows, var] = merged[var].to_numpy()
+        keys = dataset.loc[rows, ["USUBJID", "SRCSEQ"]].astype({"USUBJID": "string", "SRCSEQ": "Float64"})
+        merged = keys.merge(table, on=["USUBJID", "SRCSEQ"], how="left", validate="many_to_one")
+        merged.index = keys.index
+        for var, sv in zip(new_vars, source_vars):
+            numeric = pd.api.types.is_numeric_dtype(src[sv])
+            part = merged[var].astype("Float64" if numeric else "string")
+            filled[var] = part if var not in filled else pd.concat([filled[var], part])
     for var, sv in zip(new_vars, source_vars):
-        numeric = out[var].dropna().map(lambda v: isinstance(v, (int, float, np.floating))).all()
-        out[var] = pd.to_numeric(out[var], errors="coerce").astype("Float64") if numeric and out[var].notna().any() \
-            else out[var].astype("string")
+        if var in filled:
+            out[var] = filled[var].reindex(dataset.index)
+        else:
+            out[var] = pd.Series(pd.NA, index=dataset.index, dtype="string")
     return out
 
 
-@derivation()
+@derivation(variables=2)
 def derive_var_blq(dataset: pd.DataFrame, new_vars: tuple[str, ...], source: str = "AVALC", factor: float = 0.5,
                    dtype: str = "HALFLLOQ") -> pd.DataFrame:
     """Below-quantification results: AVAL = limit x ``factor`` where AVAL is missing and ``source`` reads ``<limit``.
@@ -204,7 +207,7 @@ def window_index(dataset: pd.DataFrame, windows: tuple[AnalysisWindow, ...], day
     return pd.Series(found, index=dataset.index)
 
 
-@derivation()
+@derivation(variables=2)
 def derive_vars_windows(dataset: pd.DataFrame, new_vars: tuple[str, ...], windows: tuple[AnalysisWindow, ...],
                         day: str = "ADY") -> pd.DataFrame:
     """AVISIT and AVISITN (the row's two Variables, in that order) from the Windows sheet by analysis day."""
@@ -335,7 +338,7 @@ def derive_var_anrind(dataset: pd.DataFrame, new_var: str, aval: str = "AVAL", l
     return out
 
 
-@derivation()
+@derivation(variables=2)
 def derive_var_crit(dataset: pd.DataFrame, new_vars: tuple[str, ...], text: str, rule: str) -> pd.DataFrame:
     """CRITy and CRITyFL (the row's two Variables): ``text`` and Y/N for whether ``rule`` holds.
 

@@ -122,6 +122,12 @@ def check_derivations(spec: Spec) -> list[Problem]:
         if "new_var" in fn.injected and len(step.variables) != 1:
             out.append(Problem(where, step.row, "Variable", ", ".join(step.variables), f"{fn.name} gives one "
                                "variable; name exactly one", "split the row", rule="SPEC-DERIVATION"))
+        if fn.variables is not None and not fn.variables[0] <= len(step.variables) <= fn.variables[1]:
+            lo, hi = fn.variables
+            want = str(lo) if lo == hi else f"{lo} to {hi}"
+            out.append(Problem(where, step.row, "Variable", ", ".join(step.variables), f"{fn.name} gives {want} "
+                               f"variables; the row names {len(step.variables)}",
+                               f"see 'subgen adam-functions' for what {fn.name} gives", rule="SPEC-DERIVATION"))
         if fn.kind == "records" and step.condition:
             out.append(Problem(where, step.row, "Condition", step.condition, f"{fn.name} creates records; a "
                                "Condition applies to variables only", "put the selection in its Arguments "
@@ -251,6 +257,11 @@ def build_dataset(ctx: AdamContext, dataset: Dataset) -> pd.DataFrame:
                                         ", ".join(step.variables), f"{dataset.name}: {step.function} cannot run: "
                                         f"{exc.args[0] if exc.args else exc}",
                                         "derive the variables it reads in an earlier row", rule="SPEC-ORDER")]) from exc
+        except ValueError as exc:  # the arguments do not fit the data (e.g. two baseline records per subject)
+            raise ProblemError([Problem(f"{ctx.spec.path} [Derivations]", step.row, "Arguments", step.arguments,
+                                        f"{dataset.name}: {step.function} ({', '.join(step.variables)}) cannot run: "
+                                        f"{exc}", "correct the row's Arguments or the rows before it",
+                                        rule="ADAM-DERIVATION")]) from exc
     return conform(frame, dataset)
 
 
@@ -277,7 +288,7 @@ def strip_internal(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns=[c for c in frame.columns if str(c).startswith(INTERNAL_PREFIX)])
 
 
-def traceability(datasets: dict[str, pd.DataFrame], keys: dict[str, tuple[str, ...]]) -> pd.DataFrame:
+def traceability(datasets: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """One row per (ADaM record, SDTM source record): dataset, record number, USUBJID, PARAMCD and the source."""
     parts = []
     for name in sorted(datasets):

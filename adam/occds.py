@@ -14,7 +14,7 @@ from adam.dates import impute_partial
 from adam.registry import derivation
 
 
-@derivation()
+@derivation(variables=(1, 2))
 def derive_vars_dt(dataset: pd.DataFrame, new_vars: tuple[str, ...], source: str, imputation: str = "first",
                    highest: str = "M", min_dates: tuple[str, ...] = (), max_dates: tuple[str, ...] = ()
                    ) -> pd.DataFrame:

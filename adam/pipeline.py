@@ -111,7 +111,7 @@ def run_adam(study_dir: Path | str, out_root: Path | str, spec_path: Path | str 
     all_problems = ctx.problems + problems
     final = Path(out_root) / study.name / "adam"
     created = xpt_timestamp(spec.study.data_cut)
-    trace = traceability(ctx.adam, {d.name: d.keys for d in spec.datasets})
+    trace = traceability(ctx.adam)
     with staged_folder(final) as stage:
         for name in sorted(ctx.adam):
             write_xpt(strip_internal(ctx.adam[name]), spec.dataset(name), stage / f"{name.lower()}.xpt", created)

@@ -64,6 +64,7 @@ class Function:
     arguments: tuple[Argument, ...]
     injected: tuple[str, ...]
     doc: str
+    variables: tuple[int, int] | None = None  # how many Variables a row may name (None: not checked)
 
     @property
     def summary(self) -> str:
@@ -78,8 +79,13 @@ class Function:
 REGISTRY: dict[str, Function] = {}
 
 
-def derivation(kind: Kind = "vars") -> Callable[[Callable], Callable]:
-    """Register the decorated function under its own name; returns it unchanged."""
+def derivation(kind: Kind = "vars", variables: int | tuple[int, int] | None = None) -> Callable[[Callable], Callable]:
+    """Register the decorated function under its own name; returns it unchanged.
+
+    ``variables`` is how many Variables a Derivations row calling it must name (a number, or a
+    (min, max) pair), checked before anything runs.
+    """
+    count = (variables, variables) if isinstance(variables, int) else variables
 
     def wrap(fn: Callable) -> Callable:
         hints = typing.get_type_hints(fn)
@@ -95,7 +101,7 @@ def derivation(kind: Kind = "vars") -> Callable[[Callable], Callable]:
             args.append(Argument(p.name, hints.get(p.name, str), p.default is inspect.Parameter.empty,
                                  None if p.default is inspect.Parameter.empty else p.default))
         REGISTRY[fn.__name__] = Function(fn.__name__, fn, kind, tuple(args), tuple(injected),
-                                         inspect.cleandoc(fn.__doc__ or ""))
+                                         inspect.cleandoc(fn.__doc__ or ""), count)
         return fn
 
     return wrap

@@ -154,3 +154,29 @@ def test_registry_functions_take_the_dataset_first_and_have_docstrings() -> None
     for fn in REGISTRY.values():
         assert fn.doc, fn.name
         assert fn.name.startswith(("derive_var_", "derive_vars_", "derive_param_", "derive_records_")), fn.name
+
+
+def test_wrong_number_of_variables_is_a_static_problem(tables, tmp_path: Path) -> None:
+    r = set_cell(tables, "Derivations", {"Dataset": "ADLB", "Variable": "AVISIT, AVISITN"}, "Variable",
+                 "AVISIT, AVISITN, ADY")
+    spec = load_spec(save(tables, tmp_path / "a.xlsx"))
+    hit = [p for p in check_derivations(spec) if p.row == r]
+    assert hit and "derive_vars_windows gives 2 variables; the row names 3" in hit[0].message
+
+
+def test_a_derivation_that_does_not_fit_the_data_names_its_row(built, tables, tmp_path: Path) -> None:
+    """Every ADLB record flagged as baseline: BASE cannot choose, and the problem names the BASE row."""
+    from adam.pipeline import run_adam
+
+    set_cell(tables, "Derivations", {"Dataset": "ADLB", "Variable": "ABLFL"}, "Function", "derive_var_constant")
+    set_cell(tables, "Derivations", {"Dataset": "ADLB", "Variable": "ABLFL"}, "Arguments", "value=Y")
+    base_row = next(n for n, rec in tables["Derivations"].records()
+                    if rec["Dataset"] == "ADLB" and rec["Variable"] == "BASE")
+    root = Path(__file__).resolve().parents[1]
+    out = built["t2dm_exo"].parent.parent
+    before = sorted(p.name for p in (out / "t2dm_exo").iterdir())
+    with pytest.raises(ProblemError) as info:
+        run_adam(root / "studies" / "t2dm_exo", out, save(tables, tmp_path / "a.xlsx"))
+    (p,) = info.value.problems
+    assert (p.rule, p.row) == ("ADAM-DERIVATION", base_row) and "more than one ABLFL" in p.message
+    assert sorted(p.name for p in (out / "t2dm_exo").iterdir()) == before  # nothing written
