@@ -88,6 +88,7 @@ def derivation(kind: Kind = "vars", variables: int | tuple[int, int] | None = No
     count = (variables, variables) if isinstance(variables, int) else variables
 
     def wrap(fn: Callable) -> Callable:
+        """Read the function's signature and type hints and register it."""
         hints = typing.get_type_hints(fn)
         sig = inspect.signature(fn)
         params = list(sig.parameters.values())

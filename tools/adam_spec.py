@@ -64,6 +64,7 @@ def pred(name: str, label: str, source: str, type_: str = "text", length: int | 
 
 
 def adsl_variables(baselines: list[V]) -> list[V]:
+    """ADSL Variables rows shared by both studies, then the study's baseline variables."""
     return [
         pred("STUDYID", "Study Identifier", "DM.STUDYID", length=12, core="Req"),
         pred("USUBJID", "Unique Subject Identifier", "DM.USUBJID", length=30, core="Req"),
@@ -103,6 +104,7 @@ def adsl_variables(baselines: list[V]) -> list[V]:
 
 
 def adsl_derivations(baseline_rows: list[tuple], efficacy_filter: tuple[str, str]) -> list[tuple]:
+    """ADSL Derivations rows (Variables, Function, Arguments, Condition, Comment); ``{agecut}`` is filled per study."""
     dom, flt = efficacy_filter
     return [
         ("STUDYID, USUBJID, SUBJID, SITEID, AGE, AGEU, SEX, RACE, ETHNIC, COUNTRY, ARMCD, ARM, ACTARMCD, ACTARM",
@@ -175,6 +177,7 @@ ADAE_VARIABLES = [
 
 
 def adae_derivations(trtem_args: str) -> list[tuple]:
+    """ADAE Derivations rows; ``trtem_args`` is the study's treatment-emergent rule."""
     return [
         ("STUDYID, USUBJID, AESEQ, AETERM, AEDECOD, AEBODSYS, AESOC, AESEV, AESER, AEREL, AEACN, AEOUT, AESTDTC, "
          "AEENDTC", "derive_records_sdtm", "source=AE", "", "one record per AE record (after the SDTM data cut)"),
@@ -197,6 +200,7 @@ def adae_derivations(trtem_args: str) -> list[tuple]:
 
 def bds_variables(domain: str, extra: list[V], ranges: bool = False, basec: bool = False, crit: bool = False,
                   pchg: bool = True) -> list[V]:
+    """Variables rows of a BDS dataset built from SDTM ``domain`` (``extra`` after AVALC)."""
     out = [
         pred("STUDYID", "Study Identifier", f"{domain}.STUDYID", length=12, core="Req"),
         pred("USUBJID", "Unique Subject Identifier", f"{domain}.USUBJID", length=30, core="Req"),
@@ -248,6 +252,8 @@ def bds_variables(domain: str, extra: list[V], ranges: bool = False, basec: bool
 def bds_derivations(records: str, extra_rows: list[tuple], chg_condition: str = "ADY > 1",
                     pchg_condition: str = "ADY > 1", ranges: bool = False, basec: bool = False,
                     after_base: list[tuple] = (), pchg: bool = True) -> list[tuple]:
+    """Derivations rows of a BDS dataset: records, ``extra_rows``, ADSL variables, day, windows, baseline,
+    change, ``after_base`` rows, ANL01FL and ASEQ."""
     rows = [(records, "derive_param_sdtm", "", "", "records of every Parameters-sheet parameter with a source"),
             *extra_rows,
             ("SITEID, TRTP, TRTPN, TRTA, TRTAN, SAFFL, EFFFL, TRTSDT", "derive_vars_merged",
@@ -418,6 +424,7 @@ ADTTE_VARIABLES = [
 
 
 def ms_study() -> dict:
+    """Everything study-specific of the MS ADaM workbook."""
     agecut = 50
     baselines = [
         V("BEDSS", "Baseline EDSS", "float", 8, method="MT.BASELINE"),
@@ -563,6 +570,7 @@ DQOL_SCORES = [
 
 
 def t2dm_study() -> dict:
+    """Everything study-specific of the T2DM ADaM workbook."""
     agecut = 55
     baselines = [
         V("BHBA1C", "Baseline HbA1c (%)", "float", 8, method="MT.BASELINE"),
@@ -691,11 +699,13 @@ def adam_ct(codelist: str, terms: set[str] | None = None) -> list[dict[str, str]
 
 
 def sponsor(cid: str, name: str, terms: list[tuple[str, str, str]], data_type: str = "text") -> list[dict]:
+    """Codelists rows of a sponsor-defined codelist: (term, decoded value, synonyms) in order."""
     return [{"ID": cid, "Name": name, "Data Type": data_type, "Extensible": "No", "Order": str(i), "Term": t,
              "Decoded Value": d, "Synonyms": s} for i, (t, d, s) in enumerate(terms, start=1)]
 
 
 def build_tables(cfg: dict) -> dict[str, SheetTable]:
+    """The workbook's sheets as text tables, in the ADaM sheet order."""
     sdtm_path = ROOT / "specs" / cfg["sdtm"]
     sdtm_study = dict((r["Attribute"], r["Value"]) for _, r in read_workbook(sdtm_path)["Study"].records())
     study = [("StudyID", sdtm_study["StudyID"]), ("StudyName", sdtm_study["StudyName"]),
@@ -766,6 +776,7 @@ STUDIES = {"ms_exo": ms_study, "t2dm_exo": t2dm_study}
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Write (or with --check compare) both ADaM workbooks; 1 when a committed one differs."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true", help="compare with the committed workbooks instead of writing")
     args = ap.parse_args(argv)
