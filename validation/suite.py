@@ -406,7 +406,8 @@ def value_level_checks(inputs: SuiteInputs) -> Iterable[Check]:
     """Numeric ranges declared per where clause in the ValueLevel sheet (see :mod:`validation.ranges`).
 
     ``RANGE-VALUE``: the value lies within [MIN, MAX] on records matching the where clause;
-    ``RANGE-STEP`` (when a step is declared): the value is one of MIN, MIN + STEP, ..., MAX. Both are
+    ``RANGE-STEP`` (when a step is declared): a value within [MIN, MAX] is one of MIN, MIN + STEP, ...,
+    MAX (a value outside the range is reported once, by RANGE-VALUE). Both are
     GX expectations with a pandas ``row_condition``; null values are not checked (required-ness is
     the REQ-NULL check's job).
     """
@@ -419,9 +420,11 @@ def value_level_checks(inputs: SuiteInputs) -> Iterable[Check]:
                     {**common, "min_value": rule.minimum, "max_value": rule.maximum}, rule.variable,
                     f"{rule.variable} is outside {_num(rule.minimum)} to {_num(rule.maximum)} declared for "
                     f"{rule.where}", requires=rule.variables, qualifier=rule.where)
-        if rule.step is not None:
+        if rule.step is not None:  # only values inside [MIN, MAX]: one defect, one finding
+            within = (f"({condition}) and {rule.variable} >= {rule.minimum!r} and "
+                      f"{rule.variable} <= {rule.maximum!r}")
             yield Check("RANGE-STEP", "ExpectColumnValuesToBeInSet",
-                        {**common, "value_set": rule.allowed_values}, rule.variable,
+                        {**common, "row_condition": within, "value_set": rule.allowed_values}, rule.variable,
                         f"{rule.variable} is not in steps of {_num(rule.step)} from {_num(rule.minimum)} "
                         f"({rule.text}) declared for {rule.where}", requires=rule.variables,
                         qualifier=rule.where)
