@@ -6,12 +6,13 @@ STAMP  := $(VENV)/.installed
 OUT    ?= out
 STUDIES ?= studies/ms_exo studies/t2dm_exo
 
-.PHONY: sdtm adam all test demo-data spec-text clean help
+.PHONY: sdtm adam all validate test demo-data spec-text clean help
 
 help:
 	@echo "make sdtm       build SDTM (XPT + reports) for the demo studies into $(OUT)/"
 	@echo "make adam       build ADaM from the SDTM output (builds SDTM first where it is missing)"
 	@echo "make all        sdtm, then adam"
+	@echo "make validate   validate SDTM and ADaM (built first where missing); QA reports in $(OUT)/<study>/validation/"
 	@echo "make test       run the test suite"
 	@echo "make demo-data  regenerate the committed demo raw data from the simulator"
 	@echo "make spec-text  print every spec workbook as text (for review and diffs)"
@@ -32,6 +33,15 @@ adam: $(STAMP)
 	  $(BIN)/subgen adam --study $$s --out $(OUT) || exit $$?; done
 
 all: sdtm adam
+
+# Exit status 1 when a study has unwaived Reject/Error findings (every study's reports are still written).
+validate: $(STAMP)
+	@rc=0; for s in $(STUDIES); do n=$$(basename $$s); \
+	  [ -f $(OUT)/$$n/sdtm/dm.xpt ] || $(BIN)/subgen sdtm --study $$s --out $(OUT) || exit $$?; \
+	  if [ -z "$$(ls $(OUT)/$$n/adam/*.xpt 2>/dev/null)" ] && grep -q '^adam_spec' $$s/study.toml; then \
+	    $(BIN)/subgen adam --study $$s --out $(OUT) || exit $$?; fi; \
+	  $(BIN)/subgen validate --study $$s --out $(OUT); r=$$?; [ $$r -le 1 ] || exit $$r; [ $$r -eq 0 ] || rc=1; \
+	done; exit $$rc
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
