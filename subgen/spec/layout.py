@@ -37,11 +37,13 @@ SHEETS: tuple[SheetLayout, ...] = (
                 doc="One row per variable; Order fixes the column order in the XPT file."),
     SheetLayout("ValueLevel", ("Order", "Dataset", "Variable", "Where Clause", "Description", "Data Type",
                                "Length", "Significant Digits", "Format", "Mandatory", "Codelist", "Origin",
-                               "Source", "Pages", "Method", "Predecessor", "Comment", "Developer Notes", "Evaluator"),
+                               "Source", "Pages", "Method", "Predecessor", "Comment", "Developer Notes", "Evaluator",
+                               "Range"),
                 ("Dataset", "Variable", "Where Clause", "Data Type"),
                 doc="Value-level metadata, e.g. LBORRES where LBTESTCD EQ GLUC. A row for SUPPxx.QVAL where "
                     "QNAM EQ name declares a supplemental qualifier of xx: Description is QLABEL, Origin QORIG, "
-                    "Evaluator (extension column) QEVAL; the Mappings sheet maps the QNAM on dataset xx."),
+                    "Evaluator (extension column) QEVAL; the Mappings sheet maps the QNAM on dataset xx. Range "
+                    "(extension column): MIN to MAX [by STEP], checked by validation on matching records."),
     SheetLayout("Codelists", ("ID", "Name", "NCI Codelist Code", "Data Type", "Terminology", "Extensible",
                               "Comment", "Order", "Term", "NCI Term Code", "Decoded Value", "Extended Value",
                               "Synonyms"),
