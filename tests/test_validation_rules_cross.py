@@ -4,7 +4,6 @@ on clean hand-made frames, and says "not applicable" (with the reason) when a da
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 
 from validation import rules_cross
 from validation.outcomes import EXECUTION_ERROR, ISSUES, NOT_APPLICABLE, PASSED

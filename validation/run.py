@@ -28,7 +28,6 @@ from validation import gx_runner
 from validation.catalogue import CROSS_RULES, RULES
 from validation.metadata import FALLBACK_SOURCE, define_metadata
 from validation.outcomes import (
-    EXECUTION_ERROR,
     FINDING_COLUMNS,
     ISSUES,
     MAX_LISTED,
