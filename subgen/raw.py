@@ -43,7 +43,12 @@ def read_form(raw_dir: Path, form: Form, required_columns: set[str] | frozenset[
     if not text.strip():
         raise ProblemError([Problem(shown, None, None, None, "the file is empty (not even a header row)",
                                     "re-export the form from the EDC", rule="RAW-EMPTY")])
-    records = list(map(len, csv.reader(io.StringIO(text))))  # fields per CSV record (0 = blank line)
+    try:
+        records = list(map(len, csv.reader(io.StringIO(text))))  # fields per CSV record (0 = blank line)
+    except csv.Error as exc:  # e.g. a field longer than the csv module allows (an unclosed quote)
+        raise ProblemError([Problem(shown, None, None, None, f"cannot be read as CSV ({exc})",
+                                    "re-export the form as comma-separated UTF-8 CSV; look for an unclosed quote",
+                                    rule="RAW-CSV")]) from exc
     header = next(csv.reader(io.StringIO(text)))
     problems = _check_header(header, form, required_columns, shown)
     if problems:

@@ -97,6 +97,11 @@ def short(lines: list[str]) -> list[str]:
     return lines
 
 
+def unclosed_quote(lines: list[str]) -> list[str]:
+    lines[5] = lines[5].replace(",Mild,", ',"Mild,', 1)  # line 6: the quote runs to the end of the file
+    return lines
+
+
 def spec(edit: Callable[[dict[str, SheetTable]], "int | None"]) -> Corrupt:
     """Edit the copy's spec workbook through its text tables; the edit may return the Excel row it changed."""
     def run(c: StudyCopy) -> dict:
@@ -200,6 +205,10 @@ CASES: tuple[Case, ...] = (
     Case("raw-row-too-short", "ae.csv line 6 lost two fields", raw_text("ae.csv", short),
          (Expect("RAW-CSV", "raw/ae.csv", 6, None, "21 fields", "the row has 21 fields but the header has 23",
                  "re-export the form"),)),
+    Case("raw-unclosed-quote", "ae.csv line 6 opens a quote it never closes (the rest of the file is one value)",
+         raw_text("ae.csv", unclosed_quote),
+         (Expect("RAW-CSV", "raw/ae.csv", 6, None, "11 fields", "the row has 11 fields but the header has 23",
+                 "a value probably holds an unquoted comma, quote or line break"),)),
     Case("raw-subject-blank", "ae.csv line 2 has no SUBJID", cell("ae.csv", 2, "SUBJID", ""),
          (Expect("RAW-SUBJECT", "raw/ae.csv", 2, "SUBJID", "", "the subject identifier is empty",
                  "fill in the subject in the EDC"),)),
