@@ -139,22 +139,23 @@ def base_equals_baseline_aval(package: Package) -> Checked:
         aval = pd.to_numeric(frame["AVAL"], errors="coerce")
         base_aval = aval.where(is_base).groupby(groups, dropna=False).transform("max")
         base = pd.to_numeric(frame["BASE"], errors="coerce")
-        checks = (
-            (is_base & n_base.gt(1), "more than one baseline record (ABLFL = Y) for this subject and parameter"),
+        checks = (  # (mask, message built for the masked records only)
+            (is_base & n_base.gt(1),
+             lambda r: "more than one baseline record (ABLFL = Y) for this subject and parameter"),
             (base.notna() & n_base.eq(1) & base_aval.notna() & ~close(base, base_aval),
-             "BASE is " + text(base) + " but AVAL on the baseline record (ABLFL = Y) is " + text(base_aval)),
+             lambda r: "BASE is " + text(base[r]) + " but AVAL on the baseline record (ABLFL = Y) is "
+             + text(base_aval[r])),
             (base.notna() & n_base.eq(1) & base_aval.isna(),
-             "BASE is populated but AVAL on the baseline record (ABLFL = Y) is empty"),
+             lambda r: "BASE is populated but AVAL on the baseline record (ABLFL = Y) is empty"),
             (base.notna() & n_base.eq(0),
-             "BASE is populated but the subject has no baseline record (ABLFL = Y) for this parameter"),
+             lambda r: "BASE is populated but the subject has no baseline record (ABLFL = Y) for this parameter"),
         )
         for mask, message in checks:
             mask = mask.fillna(False).astype(bool)
             if mask.any():
                 bad = frame[mask]
-                msg = message[mask] if isinstance(message, pd.Series) else message
                 parts.append(finding_frame(name, records(frame, mask), bad["USUBJID"], "BASE, AVAL, ABLFL",
-                                           pairs(bad, keys + ["ABLFL", "AVAL", "BASE"]), msg))
+                                           pairs(bad, keys + ["ABLFL", "AVAL", "BASE"]), message(bad.index)))
     return Checked(concat_findings(parts), tuple(names))
 
 
@@ -170,13 +171,13 @@ def change_from_baseline(package: Package) -> Checked:
         chg = pd.to_numeric(frame["CHG"], errors="coerce")
         wrong = chg.notna() & expected.notna() & ~close(chg, expected)
         orphan = chg.notna() & expected.isna()
-        for mask, message in ((wrong, "CHG is " + text(chg) + " but AVAL - BASE is " + text(expected)),
-                              (orphan, pd.Series("CHG is populated but AVAL or BASE is empty", index=frame.index))):
+        for mask, message in ((wrong, lambda r: "CHG is " + text(chg[r]) + " but AVAL - BASE is " + text(expected[r])),
+                              (orphan, lambda r: "CHG is populated but AVAL or BASE is empty")):
             mask = mask.fillna(False).astype(bool)
             if mask.any():
                 bad = frame[mask]
                 parts.append(finding_frame(name, records(frame, mask), bad["USUBJID"], "CHG, AVAL, BASE",
-                                           pairs(bad, ["PARAMCD", "AVAL", "BASE", "CHG"]), message[mask]))
+                                           pairs(bad, ["PARAMCD", "AVAL", "BASE", "CHG"]), message(bad.index)))
     return Checked(concat_findings(parts), tuple(names))
 
 
@@ -215,7 +216,7 @@ def traceable_to_source(package: Package) -> Checked:
                     known = set(source.columns) | (set(source["QNAM"].dropna().astype(str))
                                                    if is_supp(dom) and "QNAM" in source else set())
                     parts.append(_trace(name, frame, rows & var.ne("") & ~var.isin(known).fillna(False),
-                                        "SRCVAR " + var + f" is not a variable of {dom}"))
+                                        lambda r, v=var, d=dom: "SRCVAR " + v[r] + f" is not a variable of {d}"))
                 if "SRCSEQ" in frame:
                     seq = pd.to_numeric(frame["SRCSEQ"], errors="coerce")
                     seq_var = _seq_variable(dom, source)
@@ -242,8 +243,9 @@ def traceable_to_source(package: Package) -> Checked:
             keys = pd.MultiIndex.from_arrays([source["USUBJID"].astype("string"),
                                               pd.to_numeric(source[col], errors="coerce")])
             hit = pd.Series(pd.MultiIndex.from_arrays([subject, seq]).isin(keys), index=frame.index)
-            parts.append(_trace(name, frame, seq.notna() & ~hit, f"no {dom} record of this subject has {col} = "
-                                + text(seq), variables=col))
+            parts.append(_trace(name, frame, seq.notna() & ~hit,
+                                lambda r, s_=seq, d=dom, c=col: f"no {d} record of this subject has {c} = " + text(s_[r]),
+                                variables=col))
     if not checked:
         raise NotApplicable("no ADaM dataset carries SRCDOM/SRCSEQ or an SDTM --SEQ variable")
     return Checked(concat_findings(parts), tuple(dict.fromkeys(checked)))
@@ -256,7 +258,7 @@ def _trace(name: str, frame: pd.DataFrame, mask: pd.Series, message, variables: 
         return no_findings()
     bad = frame[mask]
     cols = [c for c in variables.split(", ") if c in frame]
-    msg = message[mask] if isinstance(message, pd.Series) else message
+    msg = message(bad.index) if callable(message) else message
     return finding_frame(name, records(frame, mask), bad["USUBJID"], ", ".join(cols), pairs(bad, cols), msg)
 
 

@@ -142,13 +142,13 @@ def _study_day_frames(package: Package) -> list[tuple[str, str, str, pd.DataFram
     return out
 
 
-def _dy_findings(name: str, dy: str, dtc: str, work: pd.DataFrame, mask: pd.Series,
-                 message: pd.Series) -> pd.DataFrame:
+def _dy_findings(name: str, dy: str, dtc: str, work: pd.DataFrame, mask: pd.Series, message) -> pd.DataFrame:
+    """Findings for the masked records; ``message`` builds the text from those records only."""
     bad = work[mask]
     values = (dy + "=" + text(bad["DY"]) + ", " + dtc + "=" + bad["DTC"].fillna("") + ", RFSTDTC="
               + bad["RFSTDTC"].fillna(""))
     return finding_frame(name, records(work, mask), bad["USUBJID"], f"{dy}, {dtc}, DM.RFSTDTC", values,
-                         message[mask])
+                         message(bad))
 
 
 def study_day_calculation(package: Package) -> Checked:
@@ -158,9 +158,8 @@ def study_day_calculation(package: Package) -> Checked:
         checked.append(name)
         mask = work["DY"].notna() & work["EXPECTED"].notna() & (work["DY"] != work["EXPECTED"])
         if mask.any():
-            message = (dy + " is " + text(work["DY"]) + " but " + dtc + " against DM.RFSTDTC gives "
-                       + text(work["EXPECTED"]))
-            parts.append(_dy_findings(name, dy, dtc, work, mask, message))
+            parts.append(_dy_findings(name, dy, dtc, work, mask, lambda b: dy + " is " + text(b["DY"]) + " but "
+                                      + dtc + " against DM.RFSTDTC gives " + text(b["EXPECTED"])))
     if not checked:
         raise NotApplicable("no SDTM dataset has a study-day variable with its date variable")
     return Checked(concat_findings(parts), tuple(dict.fromkeys(checked)))
@@ -173,9 +172,12 @@ def study_day_without_dates(package: Package) -> Checked:
         checked.append(name)
         mask = work["DY"].notna() & work["EXPECTED"].isna()
         if mask.any():
-            why = pd.Series(dtc + " is missing or not a complete date", index=work.index, dtype="string")
-            why = why.where(work["D"].isna(), "DM.RFSTDTC is missing or not a complete date")
-            parts.append(_dy_findings(name, dy, dtc, work, mask, dy + " is populated but " + why))
+            def why(b: pd.DataFrame) -> pd.Series:
+                text_ = pd.Series(dtc + " is missing or not a complete date", index=b.index, dtype="string")
+                return dy + " is populated but " + text_.where(b["D"].isna(), "DM.RFSTDTC is missing or not a "
+                                                                               "complete date")
+
+            parts.append(_dy_findings(name, dy, dtc, work, mask, why))
     if not checked:
         raise NotApplicable("no SDTM dataset has a study-day variable with its date variable")
     return Checked(concat_findings(parts), tuple(dict.fromkeys(checked)))
@@ -188,9 +190,8 @@ def study_day_missing(package: Package) -> Checked:
         checked.append(name)
         mask = work["DY"].isna() & work["EXPECTED"].notna()
         if mask.any():
-            message = (dy + " is empty although " + dtc + " and DM.RFSTDTC are complete dates (expected "
-                       + text(work["EXPECTED"]) + ")")
-            parts.append(_dy_findings(name, dy, dtc, work, mask, message))
+            parts.append(_dy_findings(name, dy, dtc, work, mask, lambda b: dy + " is empty although " + dtc
+                                      + " and DM.RFSTDTC are complete dates (expected " + text(b["EXPECTED"]) + ")"))
     if not checked:
         raise NotApplicable("no SDTM dataset has a study-day variable with its date variable")
     return Checked(concat_findings(parts), tuple(dict.fromkeys(checked)))
@@ -223,22 +224,32 @@ def visits_in_tv(package: Package) -> Checked:
         in_tv = num.isin(planned["VISITNUM"])
         planned_name = visit.isin(planned["VISIT"]).fillna(False)
         pair_ok = pd.Series(pd.MultiIndex.from_arrays([num, visit.fillna("")]).isin(pair_keys), index=frame.index)
-        num_text, name_of = text(num), num.map(tv_name).astype("string").fillna("")
-        rules = [
+        def num_text(rows: pd.Index) -> pd.Series:
+            return text(num[rows])
+
+        def name_of(rows: pd.Index) -> pd.Series:
+            return num[rows].map(tv_name).astype("string").fillna("")
+
+        def visit_of(rows: pd.Index) -> pd.Series:
+            return visit[rows].fillna("")
+
+        checks = [  # (mask, message for the masked rows): messages are built only where the mask holds
             (in_tv & ~no_visit & ~pair_ok,
-             "VISIT '" + visit.fillna("") + "' is not TV's name for VISITNUM " + num_text + " ('" + name_of + "')"),
-            (in_tv & no_visit, "VISIT is empty for planned VISITNUM " + num_text + " (TV: '" + name_of + "')"),
+             lambda r: "VISIT '" + visit_of(r) + "' is not TV's name for VISITNUM " + num_text(r) + " ('"
+             + name_of(r) + "')"),
+            (in_tv & no_visit, lambda r: "VISIT is empty for planned VISITNUM " + num_text(r) + " (TV: '"
+             + name_of(r) + "')"),
             (num.notna() & ~in_tv & planned_name,
-             "VISITNUM " + num_text + " is not in TV, but VISIT '" + visit.fillna("")
-             + "' is a planned visit (TV VISITNUM " + visit.map(tv_num).astype("string").fillna("") + ")"),
-            (num.isna() & planned_name, "VISITNUM is empty for planned VISIT '" + visit.fillna("") + "'"),
+             lambda r: "VISITNUM " + num_text(r) + " is not in TV, but VISIT '" + visit_of(r)
+             + "' is a planned visit (TV VISITNUM " + visit[r].map(tv_num).astype("string").fillna("") + ")"),
+            (num.isna() & planned_name, lambda r: "VISITNUM is empty for planned VISIT '" + visit_of(r) + "'"),
         ]
-        for mask, message in rules:
+        for mask, message in checks:
             mask = mask.fillna(False).astype(bool)
             if mask.any():
                 bad = frame[mask]
                 parts.append(finding_frame(name, records(frame, mask), _usubjid(bad), "VISITNUM, VISIT",
-                                           pairs(bad, ["VISITNUM", "VISIT"]), message[mask]))
+                                           pairs(bad, ["VISITNUM", "VISIT"]), message(bad.index)))
     if not checked:
         raise NotApplicable("no SDTM dataset has VISITNUM and VISIT")
     return Checked(concat_findings(parts), tuple(checked))
