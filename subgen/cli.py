@@ -30,6 +30,9 @@ EXAMPLES = {
     "adam-functions": "subgen adam-functions",
     "validate": "subgen validate --study studies/ms_exo --out out\n"
                 "  subgen validate --package vendor/sdtm --define vendor/define.xml --out out",
+    "package": "subgen package --study studies/ms_exo --out out\n"
+               "  subgen package --study studies/ms_exo --out out --split-threshold-bytes 100000 --format xpt",
+    "report": "subgen report --study studies/ms_exo --out out   # then open out/ms_exo/review/review.html",
 }
 
 
@@ -75,6 +78,16 @@ def _parser() -> argparse.ArgumentParser:
     from validation.cli import HELP as validate_help, add_arguments as validate_arguments
 
     validate_arguments(add("validate", validate_help))
+
+    r = add("report", "Write the data review report (one offline HTML page: disposition, completeness, plots by arm, "
+                      "validation summary) from the study's SDTM/ADaM/validation output.")
+    r.add_argument("--study", required=True, type=Path, help="study folder holding study.toml (e.g. studies/ms_exo)")
+    r.add_argument("--out", default=Path("out"), type=Path,
+                   help="output root: reads OUT/<study>/{sdtm,adam,validation}, writes OUT/<study>/review/review.html")
+
+    from export.cli import HELP as package_help, add_arguments as package_arguments
+
+    package_arguments(add("package", package_help))
     return p
 
 
@@ -177,6 +190,15 @@ def _run(args: argparse.Namespace) -> int:
         from validation.cli import run_validate
 
         return run_validate(args)
+    if args.command == "report":
+        from report.review import write_review
+
+        print(f"review report -> {write_review(args.study, args.out)}")
+        return 0
+    if args.command == "package":
+        from export.cli import run_package_command
+
+        return run_package_command(args)
     raise AssertionError(args.command)
 
 

@@ -1,0 +1,162 @@
+"""CDISC Dataset-JSON v1.1 files: the same records and metadata as the XPT file beside them.
+
+Built with odmlib's Dataset-JSON 1.1 model (``odmlib.dataset_json_1_1``). One file per dataset
+(or per part of a split dataset), named like the XPT file (``dm.json``), carrying:
+
+* ``itemGroupOID``/``itemOID`` equal to the OIDs in the define.xml beside it (``IG.DM``,
+  ``IT.DM.USUBJID``), ``studyOID``/``metaDataVersionOID`` equal to define.xml's, and
+  ``metaDataRef`` = ``define.xml``;
+* per column the name, label, data type, length (character variables: the XPT width), display
+  format and key sequence, as the spec and define.xml give them;
+* the records in XPT order, values exactly as written to the XPT file: character values with
+  trailing blanks removed and missing as ``null``; numbers as JSON numbers (integers for integer
+  variables); ADaM numeric dates (a ``DATE9.``-style display format) as ISO 8601 strings with
+  ``targetDataType`` ``integer``, as the Dataset-JSON 1.1 specification prescribes.
+
+The creation time is the package's fixed stamp (data cut or ``SOURCE_DATE_EPOCH``), never the
+clock, and the JSON text has a fixed layout (one line of metadata, one line per record), so rebuilds are
+byte-identical. :func:`read_dataset_json` reads a file back as a frame for verification.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from export.xpt import xpt_frame
+from subgen import __version__
+from subgen.spec.model import Dataset, Variable
+
+DATASET_JSON_VERSION = "1.1.0"
+_SAS_EPOCH = date(1960, 1, 1)
+#: SAS display formats that show a number of days since 1960-01-01 as a date.
+_DATE_FORMAT = re.compile(r"^(DATE|E8601DA|YYMMDD|MMDDYY|DDMMYY|IS8601DA|B8601DA|WORDDATE|MONYY)\d*\.?\d*$",
+                          re.IGNORECASE)
+_DATETIME_FORMAT = re.compile(r"^(DATETIME|E8601DT|IS8601DT|B8601DT)\d*\.?\d*$", re.IGNORECASE)
+_TIME_FORMAT = re.compile(r"^(TIME|E8601TM|IS8601TM|B8601TM|TOD)\d*\.?\d*$", re.IGNORECASE)
+#: Define-XML data type -> Dataset-JSON data type for character (ISO 8601) variables.
+_CHAR_TYPES = {"text": "string", "date": "date", "partialDate": "date", "datetime": "datetime",
+               "partialDatetime": "datetime", "incompleteDatetime": "datetime", "time": "time",
+               "partialTime": "time", "durationDatetime": "string"}
+
+
+def column_type(var: Variable) -> tuple[str, str | None]:
+    """(dataType, targetDataType) of a variable in Dataset-JSON 1.1."""
+    if not var.is_numeric:
+        return _CHAR_TYPES.get(var.data_type, "string"), None
+    fmt = (var.display_format or "").strip()
+    if _DATE_FORMAT.match(fmt):
+        return "date", "integer"
+    if _DATETIME_FORMAT.match(fmt):
+        return "datetime", "integer"
+    if _TIME_FORMAT.match(fmt):
+        return "time", "integer"
+    return ("integer", None) if var.data_type == "integer" else ("float", None)
+
+
+def _iso(kind: str, value: float) -> str:
+    """A SAS date/datetime/time number as ISO 8601 text."""
+    if kind == "date":
+        return (_SAS_EPOCH + timedelta(days=int(value))).isoformat()
+    if kind == "datetime":
+        return (datetime(1960, 1, 1) + timedelta(seconds=value)).isoformat(timespec="seconds")
+    seconds = int(round(value))
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def _column_values(var: Variable, values: pd.Series) -> list[Any]:
+    """One column's JSON values (None for missing)."""
+    if not var.is_numeric:
+        return [v if v != "" else None for v in values.tolist()]
+    kind, target = column_type(var)
+    out: list[Any] = []
+    for v in values.to_numpy(dtype="float64"):
+        if math.isnan(v):
+            out.append(None)
+        elif target == "integer":
+            out.append(_iso(kind, float(v)))
+        elif kind == "integer" and float(v).is_integer():
+            out.append(int(v))
+        else:
+            out.append(float(v))
+    return out
+
+
+def dataset_json_dict(frame: pd.DataFrame, dataset: Dataset, *, name: str, label: str, widths: dict[str, int],
+                      study_oid: str, mdv_oid: str, created: datetime, item_oid: dict[str, str]) -> dict:
+    """The Dataset-JSON 1.1 document of ``frame`` (as written to XPT) built with odmlib's model."""
+    from odmlib.dataset_json_1_1.model import Column, DatasetJSON, SourceSystem
+
+    prepared = xpt_frame(frame, dataset)
+    keys = {k: i for i, k in enumerate(dataset.keys, 1)}
+    doc = DatasetJSON(datasetJSONCreationDateTime=created.isoformat(timespec="seconds"),
+                      datasetJSONVersion=DATASET_JSON_VERSION, fileOID=f"{study_oid}.{name}",
+                      sourceSystem=SourceSystem(name="subgen", version=__version__), studyOID=study_oid,
+                      metaDataVersionOID=mdv_oid, metaDataRef="define.xml", itemGroupOID=f"IG.{name}",
+                      records=len(prepared), name=name, label=label)
+    for var in dataset.variables:
+        kind, target = column_type(var)
+        col = Column(itemOID=item_oid[var.name], name=var.name, label=var.label, dataType=kind)
+        if target:
+            col.targetDataType = target
+        if kind == "string":
+            col.length = int(widths[var.name])
+        if var.display_format:
+            col.displayFormat = var.display_format
+        if var.name in keys:
+            col.keySequence = keys[var.name]
+        doc.add_column(col)
+    columns = [_column_values(var, prepared[var.name]) for var in dataset.variables]
+    doc.rows = [list(r) for r in zip(*columns)] if columns and len(prepared) else []
+    return doc.to_dict()
+
+
+def write_dataset_json(document: dict, path: Path) -> None:
+    """Write a Dataset-JSON document: UTF-8, one header line, then one record per line (stable bytes)."""
+    head = {k: v for k, v in document.items() if k != "rows"}
+    rows = document.get("rows", [])
+    text = json.dumps(head, ensure_ascii=True, separators=(",", ":"))
+    if rows:
+        body = ",\n".join(json.dumps(r, ensure_ascii=True, separators=(",", ":"), allow_nan=False) for r in rows)
+        text = text[:-1] + ',"rows":[\n' + body + "\n]}"
+    path.write_text(text + "\n", encoding="utf-8", newline="\n")
+
+
+def read_dataset_json(path: Path) -> tuple[pd.DataFrame, dict]:
+    """A Dataset-JSON file as (frame, document without rows); ISO dates of numeric columns become SAS numbers."""
+    doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    columns = doc.get("columns", [])
+    names = [c["name"] for c in columns]
+    rows = doc.get("rows", [])
+    data = {n: [r[i] for r in rows] for i, n in enumerate(names)}
+    out = {}
+    for col in columns:
+        values = data[col["name"]]
+        if col.get("targetDataType") == "integer":
+            out[col["name"]] = pd.Series([np.nan if v is None else _sas_number(col["dataType"], v) for v in values],
+                                         dtype="float64")
+        elif col["dataType"] in ("integer", "float", "double", "decimal"):
+            out[col["name"]] = pd.Series([np.nan if v is None else float(v) for v in values], dtype="float64")
+        else:
+            out[col["name"]] = pd.Series(["" if v is None else v for v in values], dtype=object)
+    meta = {k: v for k, v in doc.items() if k != "rows"}
+    return pd.DataFrame(out, columns=names), meta
+
+
+def _sas_number(kind: str, text: str) -> float:
+    if kind == "date":
+        return float((date.fromisoformat(text) - _SAS_EPOCH).days)
+    if kind == "datetime":
+        return (datetime.fromisoformat(text) - datetime(1960, 1, 1)).total_seconds()
+    h, m, s = (int(x) for x in text.split(":"))
+    return float(h * 3600 + m * 60 + s)
+
+
+__all__ = ["DATASET_JSON_VERSION", "column_type", "dataset_json_dict", "read_dataset_json", "write_dataset_json"]

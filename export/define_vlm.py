@@ -1,0 +1,249 @@
+"""Value-level metadata for define.xml: ValueListDefs, WhereClauseDefs and their ItemDefs.
+
+Two sources, both from the spec:
+
+* the ValueLevel sheet: one row per variable and where clause (``LBSTRESN`` where ``LBTESTCD EQ
+  NFLP AND LBSPEC EQ "SERUM"``, ``TSVAL`` where ``TSPARMCD EQ TBLIND``, and ``SUPPxx.QVAL`` where
+  ``QNAM EQ RANDNO``, whose ItemDef is named after the QNAM and labelled with its QLABEL);
+* an ADaM workbook's Parameters sheet: ``AVAL`` (and ``AVALC``) where ``PARAMCD EQ <code>`` for
+  every parameter with values in that variable, labelled with PARAM; a parameter read from SDTM is
+  a Predecessor of its result variable (the filter in a comment), a derived one is Derived with
+  the parameter's method. A dataset/variable the ValueLevel sheet already covers is left as the
+  sheet declares it.
+
+Where clauses are read with :func:`validation.ranges.parse_where` (the same reader the range
+checks use) and become RangeChecks on the ItemDefs of the same dataset. Lengths and significant
+digits come from the records each where clause selects, as written: a value's Length never
+exceeds its variable's (Define-XML 2.1 section 5.3.12); ``def:HasNoData`` marks a value no record
+carries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from export.define_terms import (References, description, is_integral, model, oid_part, origin,
+                                 significant_digits, text_numbers)
+from export.xpt import byte_lengths
+from subgen.problems import Problem
+from subgen.spec.model import Dataset, Spec
+from validation.ranges import Condition, parse_where
+
+_ISO = ("date", "datetime", "time", "partialDate", "partialTime", "partialDatetime", "incompleteDatetime",
+        "durationDatetime")
+
+
+@dataclass(frozen=True)
+class ValueItem:
+    """One value-level definition, from a ValueLevel row or a Parameters row."""
+
+    variable: str
+    name: str  # ItemDef Name: the QNAM for a supplemental qualifier, else the variable
+    label: str
+    data_type: str
+    conditions: tuple[Condition, ...]
+    origin: str
+    source: str | None = None
+    predecessor: str | None = None
+    method: str | None = None
+    comment: str | None = None  # spec comment ID
+    comment_text: str | None = None  # comment made from spec content (a parameter's filter and comment)
+    codelist: str | None = None
+    mandatory: bool = False
+    significant_digits: int | None = None
+    where: str = ""  # where clause as written, for messages
+
+
+def where_mask(frame: pd.DataFrame, conditions: tuple[Condition, ...], dataset: Dataset) -> np.ndarray:
+    """Records of ``frame`` (values as written) that a where clause selects."""
+    mask = np.ones(len(frame), dtype=bool)
+    numeric = {v.name: v.is_numeric for v in dataset.variables}
+    for c in conditions:
+        col = frame[c.variable]
+        if numeric.get(c.variable):
+            values = col.to_numpy(dtype="float64")
+            wanted = np.array([float(v) for v in c.values])
+        else:
+            values = col.astype(str).to_numpy(dtype=object)
+            wanted = np.array(c.values, dtype=object)
+        if c.op in ("EQ", "IN"):
+            hit = np.isin(values, wanted)
+        elif c.op in ("NE", "NOTIN"):
+            hit = ~np.isin(values, wanted)
+        else:
+            number = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype="float64")
+            bound = float(c.values[0])
+            hit = {"LT": number < bound, "LE": number <= bound, "GT": number > bound, "GE": number >= bound}[c.op]
+        mask &= hit
+    return mask
+
+
+def spec_value_items(spec: Spec, dataset: Dataset, refs: References) -> list[ValueItem]:
+    """The ValueLevel rows of ``dataset`` whose where clause can be read (others are reported)."""
+    out = []
+    names = set(dataset.variable_names)
+    for vl in spec.value_level:
+        if vl.dataset != dataset.name:
+            continue
+        where = f"{spec.path} [ValueLevel]"
+        try:
+            conditions = parse_where(vl.where)
+        except ValueError as exc:
+            refs.problems.append(Problem(where, vl.row, "Where Clause", vl.where, f"{exc}; the row is not in define.xml",
+                                         "write VAR EQ value (NE, LT, LE, GT, GE, IN (a, b), NOTIN (a, b)) joined with "
+                                         "AND", rule="DEFINE-WHERE"))
+            continue
+        unknown = [c.variable for c in conditions if c.variable not in names]
+        if unknown:
+            refs.problems.append(Problem(where, vl.row, "Where Clause", vl.where, f"{', '.join(unknown)} is not a "
+                                         f"variable of {dataset.name}; the row is not in define.xml",
+                                         "name variables of the same dataset in the where clause", rule="DEFINE-WHERE"))
+            continue
+        name = vl.qnam or vl.variable
+        out.append(ValueItem(vl.variable, name, vl.description or name, vl.data_type, conditions, vl.origin,
+                             _source_of(vl), None, vl.method, vl.comment, None,
+                             vl.codelist, vl.mandatory, vl.significant_digits, vl.where))
+    return out
+
+
+def _source_of(vl) -> str | None:
+    """The Source column of a ValueLevel row, once the spec model carries it (it does not yet: None)."""
+    return getattr(vl, "source", None)
+
+
+def parameter_value_items(spec: Spec, dataset: Dataset, frame: pd.DataFrame, covered: set[str]) -> list[ValueItem]:
+    """AVAL/AVALC value-level items by PARAMCD from an ADaM workbook's Parameters sheet."""
+    params = spec.parameters_for(dataset.name)
+    names = set(dataset.variable_names)
+    if not params or "PARAMCD" not in names:
+        return []
+    out = []
+    paramcd = frame["PARAMCD"].astype(str)
+    for variable in ("AVAL", "AVALC"):
+        if variable not in names or variable in covered:
+            continue
+        var = dataset.variable(variable)
+        col = frame[variable]
+        filled = col.notna() if var.is_numeric else col.astype(str).str.strip().ne("")
+        for p in params:
+            rows = paramcd.eq(p.paramcd)
+            if not (rows & filled).any():
+                continue
+            result = p.result if variable == "AVAL" else p.result_char
+            conditions = (Condition("PARAMCD", "EQ", (p.paramcd,)),)
+            if p.source and result:
+                text = f"From {p.source}.{result}" + (f" where {p.filter}" if p.filter else "") + "."
+                if p.comment:
+                    text += " " + p.comment
+                item = ValueItem(variable, variable, p.param, var.data_type, conditions, "Predecessor",
+                                 predecessor=f"{p.source}.{result}", comment_text=text, where=f"PARAMCD EQ {p.paramcd}")
+            else:
+                item = ValueItem(variable, variable, p.param, var.data_type, conditions, "Derived",
+                                 method=p.method or var.method, comment_text=p.comment,
+                                 where=f"PARAMCD EQ {p.paramcd}")
+            out.append(item)
+    return out
+
+
+@dataclass
+class ValueLists:
+    """The value-level elements of one dataset: ValueListDefs, WhereClauseDefs, ItemDefs, and the
+    ValueListOID of each variable that has one."""
+
+    value_lists: list
+    where_clauses: list
+    item_defs: list
+    by_variable: dict[str, str]
+
+
+def value_lists(group: str, dataset: Dataset, frame: pd.DataFrame, widths: dict[str, int], items: list[ValueItem],
+                refs: References) -> ValueLists:
+    """Build the value-level metadata of one ItemGroupDef (``group``) from ``items``."""
+    d = model()
+    result = ValueLists([], [], [], {})
+    by_var: dict[str, list[ValueItem]] = {}
+    for item in items:
+        by_var.setdefault(item.variable, []).append(item)
+    used_wc: set[str] = set()
+    for variable in dataset.variable_names:  # spec order
+        if variable not in by_var:
+            continue
+        parent = dataset.variable(variable)
+        vl_oid = f"VL.{group}.{variable}"
+        vld = d.ValueListDef(OID=vl_oid)
+        for n, item in enumerate(by_var[variable], 1):
+            suffix = oid_part(".".join(v for c in item.conditions for v in c.values))
+            wc_oid = f"WC.{group}.{variable}.{suffix}"
+            k = 2
+            while wc_oid in used_wc:
+                wc_oid, k = f"WC.{group}.{variable}.{suffix}.{k}", k + 1
+            used_wc.add(wc_oid)
+            it_oid = "IT." + wc_oid[3:]
+            mask = where_mask(frame, item.conditions, dataset)
+            values = frame.loc[mask, variable]
+            ref = d.ItemRef(ItemOID=it_oid, OrderNumber=n, Mandatory="Yes" if item.mandatory else "No")
+            method = refs.method(item.method)
+            if method:
+                ref.MethodOID = method
+            filled = values.notna() if parent.is_numeric else values.astype(str).str.strip().ne("")
+            if not filled.any():
+                ref.HasNoData = "Yes"
+            ref.WhereClauseRef.append(d.WhereClauseRef(WhereClauseOID=wc_oid))
+            vld.ItemRef.append(ref)
+            result.where_clauses.append(_where_clause(wc_oid, group, item.conditions))
+            result.item_defs.append(_value_item_def(it_oid, item, parent, values[filled], widths[variable], group,
+                                                    refs))
+        result.value_lists.append(vld)
+        result.by_variable[variable] = vl_oid
+    return result
+
+
+def _where_clause(oid: str, group: str, conditions: tuple[Condition, ...]):
+    d = model()
+    wc = d.WhereClauseDef(OID=oid)
+    for c in conditions:
+        rc = d.RangeCheck(Comparator=c.op, SoftHard="Soft", ItemOID=f"IT.{group}.{c.variable}")
+        for v in c.values:
+            rc.CheckValue.append(d.CheckValue(_content=v))
+        wc.RangeCheck.append(rc)
+    return wc
+
+
+def _value_item_def(oid: str, item: ValueItem, parent, values: pd.Series, parent_width: int, group: str,
+                    refs: References):
+    """The ItemDef of one value: type, length and digits from the records its where clause selects."""
+    d = model()
+    out = d.ItemDef(OID=oid, Name=item.name, DataType=item.data_type, SASFieldName=item.name[:8])
+    numbers = values.to_numpy(dtype="float64") if parent.is_numeric else text_numbers(values)
+    if item.data_type not in _ISO:
+        if parent.is_numeric:
+            out.Length = 8
+        else:
+            lengths = byte_lengths(values.astype(str).str.rstrip(" "))
+            out.Length = int(min(max(lengths.max(initial=0), 1), parent_width))
+    if item.data_type == "float":
+        out.SignificantDigits = (item.significant_digits if item.significant_digits is not None
+                                 else significant_digits(numbers))
+    elif item.data_type == "integer" and len(values) and not is_integral(numbers):
+        refs.problems.append(Problem(group, None, item.variable, item.where, "declared integer in the value-level "
+                                     "metadata but some selected values have decimals", "declare it float",
+                                     severity="Warning", rule="DEFINE-TYPE"))
+    out.Description = description(item.label)
+    cl = refs.codelist(item.codelist)
+    if cl:
+        out.CodeListRef = d.CodeListRef(CodeListOID=cl)
+    org = origin(item.origin, item.source, item.predecessor, f"{group}.{item.variable} where {item.where}", refs)
+    if org is not None:
+        out.Origin.append(org)
+    comment = refs.comment(item.comment)
+    if item.comment_text and not comment:
+        comment = refs.text_comment(f"COM.{oid[3:]}", item.comment_text)
+    if comment:
+        out.CommentOID = comment
+    return out
+
+
+__all__ = ["ValueItem", "ValueLists", "parameter_value_items", "spec_value_items", "value_lists", "where_mask"]

@@ -1,0 +1,435 @@
+"""The submission package: the eCTD module 5 dataset folders of a validated study.
+
+``run_package`` turns ``<out>/<study>/sdtm`` and ``<out>/<study>/adam`` into::
+
+    <out>/<study>/m5/
+      datasets/<studyid>/tabulations/sdtm/           *.xpt, *.json, define.xml, define2-1.xsl
+      datasets/<studyid>/analysis/adam/datasets/     *.xpt, *.json, define.xml, define2-1.xsl
+      validation/      the validation reports that cleared the package (Excel, CSV, JSON, suites)
+      manifest.json    every file's SHA-256 and size; tool, spec, raw-input, standard and CT versions
+
+``datasets/<studyid>/`` is what a regulatory team copies into module 5 of the eCTD (FDA Technical
+Conformance Guide section 7 / eCTD folder structure: ``m5/datasets/<study>/tabulations/sdtm`` and
+``m5/datasets/<study>/analysis/adam/datasets``; folder names lower case). Those folders hold only
+the datasets, define.xml and its stylesheet. The validation reports are not an eCTD document (the
+reviewer's guides summarise conformance findings), so they sit beside ``datasets/`` in the package,
+with the manifest, for QA and for the SDRG/ADRG authors, and are never mixed into the eCTD folders.
+
+The steps, each of which stops the package with a clear message:
+
+1. the validation gate: ``<out>/<study>/validation`` is reused when its report names exactly the
+   current XPT files, specs and waivers (by SHA-256), otherwise ``subgen validate`` runs first;
+   unwaived Reject/Error findings refuse the package (:class:`ExportBlocked`, exit code 1);
+2. every dataset is read from its XPT file in ``<out>/<study>/sdtm`` (or ``adam``), split when its XPT file would pass the size
+   limit (:mod:`export.split`), re-written with :func:`export.xpt.write_xpt` (which reads it back
+   with pyreadstat and pandas and compares names, labels, types, widths and every value with the
+   frame meant to be written) and, unless switched off, written as Dataset-JSON beside it;
+3. define.xml is generated from the spec for the files actually written and validated against
+   the Define-XML 2.1 XSD; the CDISC stylesheet is copied beside it;
+4. every file is read back once more in place (XPT with both readers, Dataset-JSON against the
+   frame and the spec, define.xml against the XSD and the file list) and the manifest written.
+
+Everything happens in a staging folder beside ``m5`` that replaces it in one atomic step
+(:func:`subgen.atomic.staged_folder`): a refused, failed or interrupted run leaves the previous
+package exactly as it was. Timestamps come from the data cut or ``SOURCE_DATE_EPOCH``, so the
+same inputs give a byte-identical package.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from export.datasetjson import DATASET_JSON_VERSION, dataset_json_dict, read_dataset_json, write_dataset_json
+from export.define import DEFINE_VERSION, STYLESHEET, DefineGroup, item_oid, study_oids, stylesheet_path, \
+    write_define, xsd_problems
+from export.manifest import check_manifest, dependency_versions, sha256_file, write_manifest
+from export.split import FDA_MAX_BYTES, SplitPlan, part_frames, plan_split
+from export.xpt import expected_widths, verify_xpt, write_xpt, xpt_frame, xpt_timestamp
+from subgen import __version__
+from subgen.atomic import staged_folder
+from subgen.problems import Problem, ProblemError
+from subgen.spec.loader import load_spec
+from subgen.spec.model import Dataset, Spec
+from subgen.study import StudyConfig, load_study
+
+FORMATS = ("xpt", "json")
+PACKAGE_FOLDER = "m5"
+VALIDATION_FOLDER = "validation"
+
+
+class ExportBlocked(Exception):
+    """Validation has unwaived Reject/Error findings: the package is refused (exit code 1)."""
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One standard's datasets: spec, the folder they are read from, the eCTD folder they go to."""
+
+    kind: str  # "SDTM" or "ADaM"
+    spec: Spec
+    source: Path
+    target: Path  # relative to the package root
+
+
+@dataclass
+class PackageResult:
+    """What a package run produced."""
+
+    study: StudyConfig
+    out_dir: Path
+    manifest: dict
+    warnings: list[Problem] = field(default_factory=list)
+    validation_reused: bool = False
+
+
+@dataclass(frozen=True)
+class _Written:
+    """One file group as written: what to compare it with when reading it back."""
+
+    layer: Layer
+    dataset: Dataset  # as written (split parts carry their own name and label)
+    frame: pd.DataFrame  # the frame meant to be written
+    stem: str
+    group: DefineGroup
+
+
+def ectd_folder_name(study_id: str) -> str:
+    """The study's eCTD folder name: lower case letters, digits and hyphens (``MSEXO01`` -> ``msexo01``)."""
+    name = re.sub(r"[^a-z0-9-]+", "-", study_id.lower()).strip("-")
+    return name or "study"
+
+
+# --------------------------------------------------------------------------------------------
+# Validation gate
+
+
+def _provenance_matches(prov: dict, study: StudyConfig, layers: list[Layer]) -> bool:
+    """True when a validation report's provenance names exactly the current inputs."""
+    expected = {}
+    for layer in layers:
+        label = layer.source.name
+        for path in sorted(layer.source.glob("*.xpt")):
+            expected[f"input {label}/{path.name} sha256"] = sha256_file(path)
+    listed = {k: v for k, v in prov.items() if k.startswith("input ")}
+    if listed != expected or prov.get("tool version") != __version__:
+        return False
+    for layer in layers:
+        key = "spec sha256" if layer.kind == "SDTM" else "ADaM spec sha256"
+        if prov.get(key) != layer.spec.sha256:
+            return False
+    waivers = study.folder / "waivers.toml"
+    if waivers.is_file():
+        return prov.get("waivers sha256") == sha256_file(waivers)
+    return "waivers sha256" not in prov
+
+
+def validation_gate(study: StudyConfig, out_root: Path, layers: list[Layer], revalidate: bool = False
+                    ) -> tuple[bool, Path, bool, int]:
+    """May the study be exported? Returns (may export, report folder, report reused, open blocking findings).
+
+    Reuses ``<out>/<study>/validation`` when its JSON report was made from exactly the current
+    XPT files, specs and waivers; otherwise validates (``validation.run.validate_study``) and
+    writes the reports there first, as ``subgen validate`` does. The verdict is
+    validation's own (:func:`validation.run.may_export`).
+    """
+    from validation.report import JSON_NAME, write_reports
+    from validation.run import may_export, validate_study
+
+    folder = out_root / study.name / VALIDATION_FOLDER
+    report = folder / JSON_NAME
+    if not revalidate and report.is_file():
+        try:
+            data = json.loads(report.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = None
+        if data is not None and _provenance_matches(data.get("provenance", {}), study, layers):
+            return bool(data.get("may_export")), folder, True, _blocking_count(data)
+    result = validate_study(study.folder, out_root)
+    write_reports(result, folder)
+    return may_export(result), folder, False, int(result.blocking["count"].fillna(1).sum())
+
+
+def _blocking_count(report: dict) -> int:
+    findings = report.get("findings", [])
+    return sum(int(f.get("Count") or 1) for f in findings
+               if f.get("Severity") in ("Reject", "Error") and f.get("Waived") != "Yes")
+
+
+# --------------------------------------------------------------------------------------------
+# Reading the datasets
+
+
+def _layers(study: StudyConfig, out_root: Path) -> list[Layer]:
+    """The study's SDTM layer and, when it has an ADaM spec, its ADaM layer."""
+    sdtm_spec = load_spec(study.spec_path)
+    sid = ectd_folder_name(sdtm_spec.study.study_id)
+    base = out_root / study.name
+    layers = [Layer("SDTM", sdtm_spec, base / "sdtm", Path("datasets") / sid / "tabulations" / "sdtm")]
+    if study.adam_spec_path is not None:
+        adam_spec = load_spec(study.adam_spec_path)
+        if adam_spec.standard != "ADaM":
+            raise ProblemError([Problem(str(study.adam_spec_path), None, None, None, "adam_spec names an SDTM "
+                                        "workbook", "point adam_spec in study.toml at the ADaM workbook",
+                                        rule="PKG-INPUT")])
+        layers.append(Layer("ADaM", adam_spec, base / "adam",
+                            Path("datasets") / sid / "analysis" / "adam" / "datasets"))
+    return layers
+
+
+def _check_inputs(study: StudyConfig, out_root: Path, layers: list[Layer]) -> None:
+    """Every dataset the specs declare has its XPT file; raise one ProblemError naming every missing one."""
+    problems = []
+    for layer in layers:
+        command = "sdtm" if layer.kind == "SDTM" else "adam"
+        for ds in layer.spec.datasets:
+            path = layer.source / f"{ds.name.lower()}.xpt"
+            if not path.is_file():
+                problems.append(Problem(str(path), None, None, None, f"{layer.kind} dataset {ds.name} has not been "
+                                        "built", f"run: subgen {command} --study {study.folder} --out {out_root}",
+                                        rule="PKG-INPUT"))
+    if problems:
+        raise ProblemError(problems, f"{study.name}: the package needs every dataset the specs declare "
+                                     "(nothing was written)")
+
+
+def read_dataset(path: Path, dataset: Dataset) -> pd.DataFrame:
+    """The records of an XPT file as pyreadstat reads them (dates stay numbers), columns checked against the spec."""
+    import pyreadstat
+
+    frame, _ = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
+    if list(frame.columns) != list(dataset.variable_names):
+        raise ProblemError([Problem(str(path), None, None, ", ".join(map(str, frame.columns)),
+                                    f"the file's variables are not the spec's variables of {dataset.name} in spec "
+                                    f"order ({', '.join(dataset.variable_names)})",
+                                    "rebuild the dataset with the current spec", rule="PKG-INPUT")])
+    return frame.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+
+
+def _write_layer(layer: Layer, stage: Path, created: datetime, threshold: int, formats: tuple[str, ...]
+                 ) -> tuple[list[_Written], list[Problem], list[dict]]:
+    """Write one layer's datasets, Dataset-JSON files, define.xml and stylesheet into the stage."""
+    folder = stage / layer.target
+    folder.mkdir(parents=True, exist_ok=True)
+    study_oid, mdv_oid = study_oids(layer.spec)
+    written: list[_Written] = []
+    entries: list[dict] = []
+    for ds in layer.spec.datasets:
+        frame = read_dataset(layer.source / f"{ds.name.lower()}.xpt", ds)
+        plan = plan_split(frame, ds, threshold)
+        parts = ([(ds, frame)] if plan is None else
+                 [(dataclasses.replace(ds, name=p.name, label=p.label), f)
+                  for p, f in zip(plan.parts, part_frames(frame, plan))])
+        files = []
+        for part_ds, part in parts:
+            stem = part_ds.name.lower()
+            if "xpt" in formats:
+                write_xpt(part, part_ds, folder / f"{stem}.xpt", created)
+            prepared = xpt_frame(part, part_ds)
+            widths = expected_widths(prepared, part_ds)
+            href = f"{stem}.xpt" if "xpt" in formats else f"{stem}.json"
+            if "json" in formats:
+                doc = dataset_json_dict(part, part_ds, name=part_ds.name, label=part_ds.label, widths=widths,
+                                        study_oid=study_oid, mdv_oid=mdv_oid, created=created,
+                                        item_oid={v.name: item_oid(part_ds.name, v.name) for v in ds.variables})
+                write_dataset_json(doc, folder / f"{stem}.json")
+            group = DefineGroup(part_ds.name, ds, part_ds.label, href, prepared, widths, plan)
+            written.append(_Written(layer, part_ds, part, stem, group))
+            files += [f"{stem}.{ext}" for ext in formats]
+        entries.append(_dataset_entry(layer, ds, len(frame), files, plan))
+    warnings = write_define(layer.spec, [w.group for w in written], folder / "define.xml", created)
+    shutil.copyfile(stylesheet_path(), folder / STYLESHEET)
+    return written, warnings, entries
+
+
+def _dataset_entry(layer: Layer, ds: Dataset, records: int, files: list[str], plan: SplitPlan | None) -> dict:
+    entry = {"dataset": ds.name, "standard": layer.kind, "records": records, "folder": layer.target.as_posix(),
+             "files": files, "split": None}
+    if plan is not None:
+        entry["split"] = {"by": plan.variable or "USUBJID", "whole_xpt_bytes": plan.whole_size,
+                          "description": plan.describe,
+                          "parts": [{"dataset": p.name, "records": len(p.rows), "xpt_bytes": p.size,
+                                     "holds": p.content} for p in plan.parts]}
+    return entry
+
+
+# --------------------------------------------------------------------------------------------
+# Reading everything back
+
+
+def _json_problems(path: Path, w: _Written) -> list[Problem]:
+    """Differences between a Dataset-JSON file and the frame and metadata meant to be written."""
+    from export.datasetjson import column_type
+
+    where = str(path)
+    try:
+        got, meta = read_dataset_json(path)
+    except (OSError, ValueError, KeyError) as exc:
+        return [Problem(where, None, None, None, f"cannot be read back: {exc}", rule="JSON-VERIFY")]
+    out = []
+    ds, prepared = w.dataset, w.group.frame
+    if meta.get("name") != ds.name or meta.get("label") != ds.label or meta.get("records") != len(prepared):
+        out.append(Problem(where, None, None, None, f"name/label/records read back as {meta.get('name')!r}/"
+                           f"{meta.get('label')!r}/{meta.get('records')}, written {ds.name!r}/{ds.label!r}/"
+                           f"{len(prepared)}", rule="JSON-VERIFY"))
+    columns = meta.get("columns", [])
+    if [c.get("name") for c in columns] != list(ds.variable_names):
+        return out + [Problem(where, None, None, None, "the columns read back are not the spec's variables",
+                              rule="JSON-VERIFY")]
+    for col, var in zip(columns, ds.variables):
+        kind, _target = column_type(var)
+        if col.get("label") != var.label or col.get("dataType") != kind or \
+                (kind == "string" and col.get("length") != w.group.widths[var.name]):
+            out.append(Problem(where, None, var.name, None, "label, data type or length read back differs from "
+                               "the spec and the XPT file", rule="JSON-VERIFY"))
+        exp, act = prepared[var.name], got[var.name]
+        if var.is_numeric:
+            e, a = exp.to_numpy(dtype="float64"), act.to_numpy(dtype="float64")
+            bad = ~((np.isnan(e) & np.isnan(a)) | (e == a))
+        else:
+            bad = exp.to_numpy(dtype=object) != act.to_numpy(dtype=object)
+        for pos in np.flatnonzero(bad)[:20]:
+            out.append(Problem(where, int(pos) + 1, var.name, str(act.iloc[pos]), f"reads back "
+                               f"{act.iloc[pos]!r}, written {exp.iloc[pos]!r}", rule="JSON-VERIFY"))
+    return out
+
+
+def verify_package(stage: Path, written: list[_Written], formats: tuple[str, ...]) -> None:
+    """Read every file of the staged package back; raise ProblemError listing every difference."""
+    from lxml import etree
+
+    problems: list[Problem] = []
+    folders: dict[Path, list[_Written]] = {}
+    for w in written:
+        folder = stage / w.layer.target
+        folders.setdefault(folder, []).append(w)
+        if "xpt" in formats:
+            problems += [p for p in verify_xpt(folder / f"{w.stem}.xpt", w.frame, w.dataset) if p.severity != "Notice"]
+        if "json" in formats:
+            problems += _json_problems(folder / f"{w.stem}.json", w)
+    for folder, items in folders.items():
+        define = folder / "define.xml"
+        data = define.read_bytes()
+        problems += xsd_problems(data, str(define))
+        ns = {"odm": "http://www.cdisc.org/ns/odm/v1.3", "def": "http://www.cdisc.org/ns/def/v2.1",
+              "xlink": "http://www.w3.org/1999/xlink"}
+        root = etree.fromstring(data)
+        leaves = {g.get("Name"): g.find("def:leaf", ns).get("{http://www.w3.org/1999/xlink}href")
+                  for g in root.iterfind(".//odm:ItemGroupDef", ns)}
+        expected = {w.dataset.name: w.group.href for w in items}
+        if leaves != expected:
+            problems.append(Problem(str(define), None, None, None, f"datasets and files read back {leaves}, "
+                                    f"written {expected}", rule="DEFINE-VERIFY"))
+        allowed = {f"{w.stem}.{ext}" for w in items for ext in formats} | {"define.xml", STYLESHEET}
+        present = {p.name for p in folder.iterdir()}
+        if present != allowed:
+            problems.append(Problem(str(folder), None, None, ", ".join(sorted(present ^ allowed)),
+                                    "the folder does not hold exactly the datasets, define.xml and its stylesheet",
+                                    rule="PKG-VERIFY"))
+    if problems:
+        raise ProblemError(problems, "the package does not read back as written (nothing was replaced)")
+
+
+# --------------------------------------------------------------------------------------------
+# The run
+
+
+def _raw_inputs(study: StudyConfig, spec: Spec) -> list[dict]:
+    out = []
+    for form in spec.forms:
+        path = study.raw_dir / form.file
+        out.append({"file": form.file, "sha256": sha256_file(path) if path.is_file() else None})
+    return sorted(out, key=lambda r: r["file"])
+
+
+def _manifest_content(study: StudyConfig, layers: list[Layer], created: datetime, threshold: int,
+                      formats: tuple[str, ...], entries: list[dict], warnings: list[Problem]) -> dict:
+    sdtm = layers[0].spec
+    attrs = {k: v for layer in layers for k, v in layer.spec.study.attributes}
+    standards = {"SDTMIG": sdtm.study.sdtmig_version, "SDTM": sdtm.study.sdtm_version,
+                 "Define-XML": DEFINE_VERSION, "XPT": "SAS Version 5 transport"}
+    if "json" in formats:
+        standards["Dataset-JSON"] = DATASET_JSON_VERSION
+    ct = {"SDTM": sdtm.study.ct_version}
+    if len(layers) > 1:
+        standards["ADaMIG"] = layers[1].spec.study.adamig_version
+        if attrs.get("ADaMCTVersion"):
+            ct["ADaM"] = attrs["ADaMCTVersion"]
+    waivers = study.folder / "waivers.toml"
+    return {
+        "tool": "subgen", "tool_version": __version__, "dependencies": dependency_versions(),
+        "study": {"name": study.name, "study_id": sdtm.study.study_id, "data_cut": sdtm.study.data_cut.isoformat(),
+                  "ectd_folder": f"datasets/{ectd_folder_name(sdtm.study.study_id)}"},
+        "created": created.isoformat(timespec="seconds"),
+        "standards": standards, "controlled_terminology": ct,
+        "specs": [{"role": layer.kind, "file": Path(layer.spec.path).name, "sha256": layer.spec.sha256}
+                  for layer in layers],
+        "raw_inputs": _raw_inputs(study, sdtm),
+        "waivers": {"file": waivers.name, "sha256": sha256_file(waivers)} if waivers.is_file() else None,
+        "validation": {"may_export": True, "reports": f"{VALIDATION_FOLDER}/"},
+        "formats": list(formats), "split_threshold_bytes": threshold,
+        "datasets": entries, "warnings": [str(p) for p in warnings],
+    }
+
+
+def run_package(study_dir: Path | str, out_root: Path | str, *, split_threshold: int = FDA_MAX_BYTES,
+                formats: tuple[str, ...] = FORMATS, revalidate: bool = False) -> PackageResult:
+    """Build ``<out_root>/<study>/m5`` from the study's validated SDTM and ADaM output (see the module doc).
+
+    Raises :class:`ExportBlocked` when validation has unwaived Reject/Error findings and
+    :class:`ProblemError` for missing inputs or anything that does not read back as written; in
+    every case the previous package is left as it was.
+    """
+    formats = tuple(f for f in FORMATS if f in formats)
+    if not formats:
+        raise ValueError("at least one of the formats xpt, json is needed")
+    if split_threshold <= 0:
+        raise ProblemError([Problem("--split-threshold-bytes", None, None, str(split_threshold),
+                                    "the split threshold must be a positive number of bytes",
+                                    f"give e.g. {FDA_MAX_BYTES} (the FDA limit)", rule="PKG-INPUT")])
+    out_root = Path(out_root)
+    study = load_study(study_dir)
+    layers = _layers(study, out_root)
+    _check_inputs(study, out_root, layers)
+    allowed, report_folder, reused, blocking = validation_gate(study, out_root, layers, revalidate)
+    if not allowed:
+        raise ExportBlocked(f"{study.name}: export is blocked: validation has {blocking} unwaived Reject/Error "
+                            f"finding(s) (see {report_folder / 'validation-report.xlsx'}, Details sheet). Fix them, "
+                            f"or waive them with a justification in {study.folder / 'waivers.toml'}; the previous "
+                            "package is unchanged.")
+    created = xpt_timestamp(layers[0].spec.study.data_cut)
+    final = out_root / study.name / PACKAGE_FOLDER
+    with staged_folder(final) as stage:
+        written: list[_Written] = []
+        warnings: list[Problem] = []
+        entries: list[dict] = []
+        for layer in layers:
+            w, warn, e = _write_layer(layer, stage, created, split_threshold, formats)
+            written += w
+            warnings += warn
+            entries += e
+        shutil.copytree(report_folder, stage / VALIDATION_FOLDER)
+        verify_package(stage, written, formats)
+        manifest = write_manifest(stage, _manifest_content(study, layers, created, split_threshold, formats,
+                                                           entries, warnings))
+        mismatch = check_manifest(stage)
+        if mismatch:
+            raise ProblemError([Problem(str(stage), None, None, None, m, rule="PKG-VERIFY") for m in mismatch],
+                               "the manifest does not match the package")
+    return PackageResult(study, final, manifest, warnings, reused)
+
+
+__all__ = ["ExportBlocked", "FORMATS", "Layer", "PACKAGE_FOLDER", "PackageResult", "VALIDATION_FOLDER",
+           "ectd_folder_name", "read_dataset", "run_package", "validation_gate", "verify_package"]
