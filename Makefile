@@ -6,13 +6,14 @@ STAMP  := $(VENV)/.installed
 OUT    ?= out
 STUDIES ?= studies/ms_exo studies/t2dm_exo
 
-.PHONY: sdtm adam all validate test demo-data spec-text clean help
+.PHONY: sdtm adam all validate report test demo-data spec-text clean help
 
 help:
 	@echo "make sdtm       build SDTM (XPT + reports) for the demo studies into $(OUT)/"
 	@echo "make adam       build ADaM from the SDTM output (builds SDTM first where it is missing)"
-	@echo "make all        sdtm, then adam"
+	@echo "make all        sdtm, then adam, then the review report"
 	@echo "make validate   validate SDTM and ADaM (built first where missing); QA reports in $(OUT)/<study>/validation/"
+	@echo "make report     data review report (offline HTML) per study: $(OUT)/<study>/review/review.html"
 	@echo "make test       run the test suite"
 	@echo "make demo-data  regenerate the committed demo raw data from the simulator"
 	@echo "make spec-text  print every spec workbook as text (for review and diffs)"
@@ -32,7 +33,7 @@ adam: $(STAMP)
 	  [ -f $(OUT)/$$n/sdtm/dm.xpt ] || $(BIN)/subgen sdtm --study $$s --out $(OUT) || exit $$?; \
 	  $(BIN)/subgen adam --study $$s --out $(OUT) || exit $$?; done
 
-all: sdtm adam
+all: sdtm adam report
 
 # Exit status 1 when a study has unwaived Reject/Error findings (every study's reports are still written).
 validate: $(STAMP)
@@ -42,6 +43,10 @@ validate: $(STAMP)
 	    $(BIN)/subgen adam --study $$s --out $(OUT) || exit $$?; fi; \
 	  $(BIN)/subgen validate --study $$s --out $(OUT); r=$$?; [ $$r -le 1 ] || exit $$r; [ $$r -eq 0 ] || rc=1; \
 	done; exit $$rc
+
+# Reads what the other targets wrote; a part not built yet becomes a section saying what to run.
+report: $(STAMP)
+	@for s in $(STUDIES); do $(BIN)/subgen report --study $$s --out $(OUT) || exit $$?; done
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
