@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 
 from validation import catalogue
 from validation.outcomes import EXECUTION_ERROR, NOT_APPLICABLE, PASSED
-from validation.report import JSON_NAME, XLSX_NAME, rules_frame, write_reports
+from validation.report import HTML_NAME, JSON_NAME, XLSX_NAME, rules_frame, write_reports
 from validation.run import validate_folder, validate_study
 
 STUDIES = ("ms_exo", "t2dm_exo")
@@ -377,6 +377,18 @@ def test_cli_validate_package_exit_code_and_reports(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "vendor: 1 Reject" in out and "export is blocked" in out
     folder = tmp_path / "out" / "vendor" / "validation"
-    assert {p.name for p in folder.iterdir()} >= {XLSX_NAME, JSON_NAME, "findings.csv", "rules.csv", "summary.csv",
-                                                  "provenance.csv", "suites"}
+    assert {p.name for p in folder.iterdir()} >= {XLSX_NAME, JSON_NAME, HTML_NAME, "findings.csv", "rules.csv",
+                                                  "summary.csv", "provenance.csv", "suites"}
     assert main(["validate", "--study", "studies/ms_exo", "--define", "x.xml"]) == 2
+
+
+def test_html_report_is_self_contained(tmp_path):
+    import re
+
+    result = validate_folder(vendor_package(tmp_path / "vendor"))
+    page = (write_reports(result, tmp_path / "report") / HTML_NAME).read_text(encoding="utf-8")
+    # nothing is fetched from anywhere: no scripts, stylesheets, images, fonts or URLs of any kind
+    assert not re.search(r"https?:|<script|<link|<img|src=|url\(|@import|//[a-z]", page, flags=re.IGNORECASE)
+    assert "Export is blocked" in page and "XD-TS-SSTDTC" in page
+    assert page.count("<h2>") == 4  # Issue Summary, Details, Rules, Provenance
+    assert "&lt;" not in page.split("<body>")[0]

@@ -9,6 +9,8 @@ Written into ``<out>/<name>/validation/``:
   spec/define/waiver hashes, every input file's SHA-256, data cut, report time);
 * ``summary.csv``, ``findings.csv``, ``rules.csv``, ``provenance.csv`` and ``validation-report.json``
   (the same tables, for diffing and machines);
+* ``validation-report.html``: the same four tables as one self-contained page (inline CSS, no
+  script, no font, image or stylesheet from anywhere: it opens offline and makes no request);
 * ``suites/<dataset>.json``: the Great Expectations suite each dataset was checked with.
 
 Same input, same bytes: rows are sorted, the report time comes from the data cut or
@@ -34,6 +36,7 @@ from validation.run import ValidationResult
 
 XLSX_NAME = "validation-report.xlsx"
 JSON_NAME = "validation-report.json"
+HTML_NAME = "validation-report.html"
 _GX_ONLY = ("GX-EXECUTION-ERROR", "GX-NOT-RUN")  # carried on the check that failed to run, not run themselves
 
 SUMMARY_COLUMNS = ("Dataset", "Rule", "Severity", "Message", "Issues", "Waived")
@@ -214,6 +217,45 @@ def report_json(result: ValidationResult) -> str:
     return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=True) + "\n"
 
 
+_CSS = """body{font:13px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
+h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}
+table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:2px 6px;vertical-align:top;text-align:left}
+th{background:#dde5f0;position:sticky;top:0}.Reject{background:#f4b6b6}.Error{background:#f9d3d3}
+.Warning{background:#fcebc4}.Notice{background:#e3eef9}.ok{color:#176117}.blocked{color:#a11}"""
+
+
+def _html_table(frame: pd.DataFrame) -> str:
+    from html import escape
+
+    head = "".join(f"<th>{escape(str(c))}</th>" for c in frame.columns)
+    body = []
+    sev = list(frame.columns).index("Severity") if "Severity" in frame.columns else None
+    for row in frame.itertuples(index=False):
+        cells = []
+        for i, value in enumerate(row):
+            text_ = "" if _cell(value) is None else escape(str(_cell(value)))
+            cls = f' class="{escape(str(value))}"' if i == sev and value in SEVERITIES else ""
+            cells.append(f"<td{cls}>{text_}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def report_html(result: ValidationResult) -> str:
+    """The report as one self-contained HTML page (no external resource of any kind)."""
+    from html import escape
+
+    verdict = ('<p class="ok">May be exported: no unwaived Reject or Error finding.</p>' if result.may_export else
+               '<p class="blocked">Export is blocked: unwaived Reject or Error findings remain.</p>')
+    parts = [f"<h1>Validation report: {escape(result.name)}</h1>", verdict,
+             "<h2>Issue Summary</h2>", _html_table(summary_frame(result)),
+             "<h2>Details</h2>", _html_table(details_frame(result)),
+             "<h2>Rules</h2>", _html_table(rules_frame(result)),
+             "<h2>Provenance</h2>", _html_table(provenance_frame(result))]
+    return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f"<title>Validation report: {escape(result.name)}</title><style>{_CSS}</style></head><body>\n"
+            + "\n".join(parts) + "\n</body></html>\n")
+
+
 def write_reports(result: ValidationResult, folder: Path | str) -> Path:
     """Write every report of ``result`` into ``folder`` (replaced as a whole); returns the folder."""
     from subgen.atomic import staged_folder
@@ -222,6 +264,7 @@ def write_reports(result: ValidationResult, folder: Path | str) -> Path:
     with staged_folder(folder) as stage:
         (stage / XLSX_NAME).write_bytes(workbook_bytes(result))
         (stage / JSON_NAME).write_text(report_json(result), encoding="utf-8")
+        (stage / HTML_NAME).write_text(report_html(result), encoding="utf-8")
         (stage / "summary.csv").write_text(_csv(summary_frame(result)), encoding="utf-8")
         (stage / "findings.csv").write_text(_csv(details_frame(result)), encoding="utf-8")
         (stage / "rules.csv").write_text(_csv(rules_frame(result)), encoding="utf-8")
@@ -233,5 +276,5 @@ def write_reports(result: ValidationResult, folder: Path | str) -> Path:
     return folder
 
 
-__all__ = ["DETAIL_COLUMNS", "JSON_NAME", "RULE_COLUMNS", "SUMMARY_COLUMNS", "XLSX_NAME", "details_frame",
-           "provenance_frame", "report_json", "rules_frame", "summary_frame", "workbook_bytes", "write_reports"]
+__all__ = ["DETAIL_COLUMNS", "HTML_NAME", "JSON_NAME", "RULE_COLUMNS", "SUMMARY_COLUMNS", "XLSX_NAME", "details_frame",
+           "provenance_frame", "report_html", "report_json", "rules_frame", "summary_frame", "workbook_bytes", "write_reports"]
