@@ -2,7 +2,7 @@
 
 Public API: :func:`simulate_study`.  Command line::
 
-    python -m subgen.simulate --study ms_exo|t2dm_exo --out DIR [--seed N] [--subjects N]
+    python -m subgen.simulate --study ms_exo|t2dm_exo --out DIR [--seed N] [--subjects N] [--safety-labs]
 
 The committed demo data in ``studies/<study>/raw`` is the output with the
 default seed and default subject count; see ``studies/README.md`` for the
@@ -25,11 +25,14 @@ STUDIES = {"ms_exo": ms_exo, "t2dm_exo": t2dm_exo}
 DEFAULT_SEEDS = {"ms_exo": ms_exo.DEFAULT_SEED, "t2dm_exo": t2dm_exo.DEFAULT_SEED}
 
 
-def generate_study(study: str, seed: int | None = None, subjects: int | None = None) -> dict[str, pd.DataFrame]:
+def generate_study(study: str, seed: int | None = None, subjects: int | None = None,
+                   safety_labs: bool = False) -> dict[str, pd.DataFrame]:
     """Simulate a study in memory and return its forms keyed by form name.
 
     ``seed`` defaults to the study's default seed and ``subjects`` (number of
     randomised subjects) to the demo size (20 for ms_exo, 50 for t2dm_exo).
+    ``safety_labs`` (ms_exo only) adds the 30-test haematology/chemistry panel at
+    every visit, the lab volume of a phase 3 trial.
     """
     try:
         mod = STUDIES[study]
@@ -39,16 +42,20 @@ def generate_study(study: str, seed: int | None = None, subjects: int | None = N
     subjects = mod.DEFAULT_SUBJECTS if subjects is None else int(subjects)
     if subjects < 1:
         raise ValueError("subjects must be >= 1")
+    if safety_labs:
+        if study != "ms_exo":
+            raise ValueError(f"the safety laboratory panel is available for ms_exo only, not {study!r}")
+        return mod.generate(seed=seed, subjects=subjects, safety_labs=True)
     return mod.generate(seed=seed, subjects=subjects)
 
 
 def simulate_study(study: str, out_dir: Path, seed: int | None = None,
-                   subjects: int | None = None) -> dict[str, pd.DataFrame]:
+                   subjects: int | None = None, safety_labs: bool = False) -> dict[str, pd.DataFrame]:
     """Simulate ``study`` and write one ``<form>.csv`` per form into ``out_dir``.
 
     Returns the frames written, keyed by form name.  Output is byte-identical
     for identical arguments.
     """
-    frames = generate_study(study, seed=seed, subjects=subjects)
+    frames = generate_study(study, seed=seed, subjects=subjects, safety_labs=safety_labs)
     write_forms(frames, Path(out_dir))
     return frames

@@ -33,7 +33,7 @@ MONTHS: tuple[str, ...] = (
 #: otherwise the committed demo data changes.
 STREAM_NAMES: tuple[str, ...] = (
     "layout", "demog", "schedule", "rand", "edss", "sdmt", "mri", "lab",
-    "qs", "ae", "cm", "mh", "dosing", "misc",
+    "qs", "ae", "cm", "mh", "dosing", "misc", "safety",
 )
 
 _EPOCH = np.datetime64("1970-01-01", "D")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .safety_labs import add_safety_panel
 from .common import (
     FULL, SMALL_INT_TEXT, UNK_DAY, UNK_MONTH, AERows, AETerm, CMSpec, Cohort, Rows, Streams, ae_frame, assemble,
     cm_batch, cm_frame, const, day, ds_frame, elig_frame, fmt_date, fmt_fixed, fmt_int, fmt_time, forced_ae, initials,
@@ -329,8 +330,12 @@ def mri_form(c: Cohort, rs: Streams, female: np.ndarray) -> pd.DataFrame:
     return assemble(c, si, cols, keys=(visit_key(vi), scan_date[si, sj]))
 
 
-def lab_form(c: Cohort, rs: Streams) -> pd.DataFrame:
-    """lab form (central lab long format): serum/CSF NfL and GFAP, CSF oligoclonal bands."""
+def lab_form(c: Cohort, rs: Streams, female: np.ndarray | None = None) -> pd.DataFrame:
+    """lab form (central lab long format): serum/CSF NfL and GFAP, CSF oligoclonal bands.
+
+    With ``female`` given (scale mode with ``safety_labs``), the 30-test safety panel of
+    :mod:`subgen.simulate.safety_labs` is added at every visit.
+    """
     r = rs["lab"]
     n, V = c.n, len(VISITS)
     exo = c.arm == 1
@@ -383,6 +388,8 @@ def lab_form(c: Cohort, rs: Streams) -> pd.DataFrame:
              LBORRES=fmt_fixed(uns_nfl[us], 1), LBORRESU="pg/mL", LBORNRLO="", LBORNRHI="")
     rows.add(us, ukeys(1), **ub, LBSPEC="Serum", LBTEST="GFAP",
              LBORRES=fmt_fixed(uns_gfap[us], 1), LBORRESU="pg/mL", LBORNRLO="", LBORNRHI="")
+    if female is not None:
+        add_safety_panel(rows, c, rs["safety"], female, first_order=10)
     return rows.frame(c, ("VISIT", "LBDAT", "LBTIM", "LBSPEC", "LBTEST", "LBORRES", "LBORRESU", "LBORNRLO",
                           "LBORNRHI", "LBFAST", "LBTPT", "LBSTAT", "LBREASND"))
 
@@ -571,8 +578,13 @@ def mh_form(c: Cohort, rs: Streams) -> pd.DataFrame:
                     np.concatenate(level), np.concatenate(ongo))
 
 
-def generate(seed: int = DEFAULT_SEED, subjects: int = DEFAULT_SUBJECTS) -> dict[str, pd.DataFrame]:
-    """Simulate every MSEXO01 form; returns frames keyed by form name."""
+def generate(seed: int = DEFAULT_SEED, subjects: int = DEFAULT_SUBJECTS,
+             safety_labs: bool = False) -> dict[str, pd.DataFrame]:
+    """Simulate every MSEXO01 form; returns frames keyed by form name.
+
+    ``safety_labs`` adds the haematology/chemistry panel to the lab form (scale mode; the
+    demo data has none).
+    """
     rs = Streams(seed)
     c = build_cohort(rs, subjects)
     enrol, female = enrol_form(c, rs)
@@ -595,7 +607,7 @@ def generate(seed: int = DEFAULT_SEED, subjects: int = DEFAULT_SUBJECTS) -> dict
         "visit": visit_frame(c, missed_reason),
         "dosing": dosing,
         "kitlist": kitlist,
-        "lab": lab_form(c, rs),
+        "lab": lab_form(c, rs, female if safety_labs else None),
         "ae": ae_form(c, rs, dose_dates),
         "cm": cm_form(c, rs),
         "mh": mh_form(c, rs),
