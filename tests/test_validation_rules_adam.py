@@ -139,3 +139,9 @@ def test_traceability_to_sdtm():
         [3, "SRCDOM VS is not a dataset of the package"]]
     assert (run_rule(RULES["AD-TRACE"], package(ADLB=adlb().drop(columns=["SRCDOM", "SRCVAR", "SRCSEQ", "LBSEQ"])))[0]
             .outcome == NOT_APPLICABLE)
+
+
+def test_traceability_without_any_sdtm_is_not_applicable_with_the_reason():
+    runs = run_rule(RULES["AD-TRACE"], Package({"ADSL": adsl(), "ADLB": adlb()}))
+    assert [(r.dataset, r.outcome) for r in runs] == [("ADLB", NOT_APPLICABLE)]
+    assert runs[0].reason.startswith("the package has no SDTM datasets")

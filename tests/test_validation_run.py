@@ -392,3 +392,15 @@ def test_html_report_is_self_contained(tmp_path):
     assert "Export is blocked" in page and "XD-TS-SSTDTC" in page
     assert page.count("<h2>") == 4  # Issue Summary, Details, Rules, Provenance
     assert "&lt;" not in page.split("<body>")[0]
+
+
+@pytest.mark.slow
+def test_a_package_folder_validated_against_a_spec(built, root):
+    result = validate_folder(built["t2dm_exo"], spec_path=root / "specs" / "t2dm_exo.xlsx")
+    assert result.may_export, result.blocking[["dataset", "rule", "message"]].to_string()
+    prov = dict(result.provenance)
+    from subgen.spec.loader import load_spec
+
+    cut = load_spec(root / "specs" / "t2dm_exo.xlsx").study.data_cut.isoformat()
+    assert prov["metadata DM"] == "spec t2dm_exo.xlsx" and prov["data cut"] == cut
+    assert prov["input sdtm/dm.xpt sha256"] == hashlib.sha256((built["t2dm_exo"] / "dm.xpt").read_bytes()).hexdigest()

@@ -196,7 +196,8 @@ def traceable_to_source(package: Package) -> Checked:
     subject in it.
     """
     names = _adam(package)
-    parts, checked = [], []
+    parts, checked, not_applicable = [], [], {}
+    no_sdtm = not package.sdtm_names
     for name in names:
         frame = package.datasets[name]
         if "USUBJID" not in frame:
@@ -208,6 +209,10 @@ def traceable_to_source(package: Package) -> Checked:
             for dom in sorted(set(srcdom) - {""}):
                 rows = srcdom.eq(dom)
                 source = package.get(dom)
+                if source is None and no_sdtm and not is_adam(dom):
+                    not_applicable[name] = ("the package has no SDTM datasets, so SRCDOM/SRCSEQ pointing to SDTM "
+                                            "cannot be resolved; validate the ADaM with its SDTM")
+                    continue
                 if source is None:
                     parts.append(_trace(name, frame, rows, f"SRCDOM {dom} is not a dataset of the package"))
                     continue
@@ -248,7 +253,8 @@ def traceable_to_source(package: Package) -> Checked:
                                 variables=col))
     if not checked:
         raise NotApplicable("no ADaM dataset carries SRCDOM/SRCSEQ or an SDTM --SEQ variable")
-    return Checked(concat_findings(parts), tuple(dict.fromkeys(checked)))
+    ran = tuple(n for n in dict.fromkeys(checked) if n not in not_applicable)
+    return Checked(concat_findings(parts), ran, not_applicable)
 
 
 def _trace(name: str, frame: pd.DataFrame, mask: pd.Series, message, variables: str = "SRCDOM, SRCVAR, SRCSEQ"
