@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 OUT    ?= out
 STUDIES ?= studies/ms_exo studies/t2dm_exo
 
-.PHONY: sdtm adam all validate report test demo-data spec-text clean help
+.PHONY: sdtm adam all validate report test demo-data spec-text clean help bench
 
 help:
 	@echo "make sdtm       build SDTM (XPT + reports) for the demo studies into $(OUT)/"
@@ -15,6 +15,7 @@ help:
 	@echo "make validate   validate SDTM and ADaM (built first where missing); QA reports in $(OUT)/<study>/validation/"
 	@echo "make report     data review report (offline HTML) per study: $(OUT)/<study>/review/review.html"
 	@echo "make test       run the test suite"
+	@echo "make bench      benchmark the whole path on simulated MS studies (SIZES=\"500 5000 20000\"); JSON in bench/results/"
 	@echo "make demo-data  regenerate the committed demo raw data from the simulator"
 	@echo "make spec-text  print every spec workbook as text (for review and diffs)"
 
@@ -50,6 +51,11 @@ report: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# Benchmark: raw CSV -> sdtm -> adam -> validate -> package per size, each stage against its floor.
+SIZES ?= 500 5000 20000
+bench: $(STAMP)
+	$(BIN)/python -m bench.run --sizes $(SIZES) $(BENCH_ARGS)
 
 demo-data: $(STAMP)
 	$(BIN)/python -m subgen.simulate --study ms_exo --out studies/ms_exo/raw
