@@ -33,6 +33,7 @@ EXAMPLES = {
     "package": "subgen package --study studies/ms_exo --out out\n"
                "  subgen package --study studies/ms_exo --out out --split-threshold-bytes 100000 --format xpt",
     "report": "subgen report --study studies/ms_exo --out out   # then open out/ms_exo/review/review.html",
+    "init": "subgen init my_study --dir studies   # then: subgen sdtm --study studies/my_study --out out",
 }
 
 
@@ -84,6 +85,15 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--study", required=True, type=Path, help="study folder holding study.toml (e.g. studies/ms_exo)")
     r.add_argument("--out", default=Path("out"), type=Path,
                    help="output root: reads OUT/<study>/{sdtm,adam,validation}, writes OUT/<study>/review/review.html")
+
+    i = add("init", "Create a new study folder from the template: study.toml, a spec workbook with the standard "
+                    "domains pre-filled from SDTMIG 3.4, and raw/ with one example CSV per form.")
+    i.add_argument("name", help="the study's folder name (also its output folder name)")
+    i.add_argument("--dir", default=Path("studies"), type=Path, help="where to create the folder (default studies)")
+    i.add_argument("--from-sdtmig", action="store_true",
+                   help="list every SDTMIG 3.4 variable of the domains, Permissible ones included (else Req, Exp "
+                        "and the mapped Perm ones)")
+    i.add_argument("--study-id", help="STUDYID (default: the name upper-cased, letters and digits only)")
 
     from export.cli import HELP as package_help, add_arguments as package_arguments
 
@@ -190,6 +200,13 @@ def _run(args: argparse.Namespace) -> int:
         from validation.cli import run_validate
 
         return run_validate(args)
+    if args.command == "init":
+        from subgen.newstudy import init_study
+
+        folder = init_study(args.name, args.dir, args.from_sdtmig, args.study_id)
+        print(f"created {folder}: study.toml, {args.name}.xlsx, raw/ (one example row per form)\n"
+              f"next: subgen sdtm --study {folder} --out out   (README: Mapping your own study)")
+        return 0
     if args.command == "report":
         from report.review import write_review
 
