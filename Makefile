@@ -6,13 +6,14 @@ STAMP  := $(VENV)/.installed
 OUT    ?= out
 STUDIES ?= studies/ms_exo studies/t2dm_exo
 
-.PHONY: sdtm adam all validate report test demo-data spec-text clean help bench
+.PHONY: sdtm adam all validate package report test demo-data spec-text clean help bench
 
 help:
 	@echo "make sdtm       build SDTM (XPT + reports) for the demo studies into $(OUT)/"
 	@echo "make adam       build ADaM from the SDTM output (builds SDTM first where it is missing)"
-	@echo "make all        sdtm, then adam, then the review report"
+	@echo "make all        sdtm, then adam, then the submission package, then the review report"
 	@echo "make validate   validate SDTM and ADaM (built first where missing); QA reports in $(OUT)/<study>/validation/"
+	@echo "make package    eCTD m5 folders (XPT, Dataset-JSON, define.xml, manifest) per study: $(OUT)/<study>/m5/"
 	@echo "make report     data review report (offline HTML) per study: $(OUT)/<study>/review/review.html"
 	@echo "make test       run the test suite"
 	@echo "make bench      benchmark the whole path on simulated MS studies (SIZES=\"500 5000 20000\"); JSON in bench/results/"
@@ -34,7 +35,7 @@ adam: $(STAMP)
 	  [ -f $(OUT)/$$n/sdtm/dm.xpt ] || $(BIN)/subgen sdtm --study $$s --out $(OUT) || exit $$?; \
 	  $(BIN)/subgen adam --study $$s --out $(OUT) || exit $$?; done
 
-all: sdtm adam report
+all: sdtm adam package report
 
 # Exit status 1 when a study has unwaived Reject/Error findings (every study's reports are still written).
 validate: $(STAMP)
@@ -44,6 +45,16 @@ validate: $(STAMP)
 	    $(BIN)/subgen adam --study $$s --out $(OUT) || exit $$?; fi; \
 	  $(BIN)/subgen validate --study $$s --out $(OUT); r=$$?; [ $$r -le 1 ] || exit $$r; [ $$r -eq 0 ] || rc=1; \
 	done; exit $$rc
+
+# Validates first (or reuses $(OUT)/<study>/validation when it covers the current files); exit status 1 when
+# unwaived Reject/Error findings block export, and the previous package stays. PACKAGE_ARGS passes options,
+# e.g. PACKAGE_ARGS="--split-threshold-bytes 100000" or "--format xpt".
+package: $(STAMP)
+	@for s in $(STUDIES); do n=$$(basename $$s); \
+	  [ -f $(OUT)/$$n/sdtm/dm.xpt ] || $(BIN)/subgen sdtm --study $$s --out $(OUT) || exit $$?; \
+	  if [ -z "$$(ls $(OUT)/$$n/adam/*.xpt 2>/dev/null)" ] && grep -q '^adam_spec' $$s/study.toml; then \
+	    $(BIN)/subgen adam --study $$s --out $(OUT) || exit $$?; fi; \
+	  $(BIN)/subgen package --study $$s --out $(OUT) $(PACKAGE_ARGS) || exit $$?; done
 
 # Reads what the other targets wrote; a part not built yet becomes a section saying what to run.
 report: $(STAMP)
