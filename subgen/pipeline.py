@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from sdtm.engine import BuildContext, build_dataset, build_order, check_mappings, strip_lineage
-from subgen import __version__
+from subgen import __version__, progress
 from subgen.atomic import staged_folder
 from subgen.checks import duplicate_keys, scan_personal_data, unenrolled_subjects, with_origin
 from subgen.problems import Problem, ProblemError, problems_frame
@@ -53,7 +53,7 @@ def build_sdtm(study: StudyConfig) -> tuple[Spec, BuildContext]:
     ctx = BuildContext(spec, study.raw_dir)
     read_forms(ctx)
     order = build_order(spec, [d.name for d in spec.datasets])
-    for i, name in enumerate(order):
+    for i, name in enumerate(progress.track(order, f"{study.name}: SDTM")):
         ctx.datasets[name] = build_dataset(ctx, spec.dataset(name))
         duplicates = duplicate_keys(ctx, spec.dataset(name))
         ctx.problems.extend(duplicates)
