@@ -103,17 +103,23 @@ def needed_by(spec: Spec, names: list[str]) -> set[str]:
     return out
 
 
-def check_datasets(spec: Spec, datasets: dict[str, pd.DataFrame]) -> list[Problem]:
-    """XPT constraints and the spec-generated GX suite for every dataset, all problems collected."""
+def check_datasets(spec: Spec, datasets: dict[str, pd.DataFrame], ranges: tuple | None = None) -> list[Problem]:
+    """XPT constraints and the spec-generated GX suite for every dataset, all problems collected.
+
+    The suite includes the value ranges the spec's ValueLevel sheet declares (EDSS 0 to 10 by 0.5,
+    SDMT 0 to 110, plausible lab results), so an impossible value stops the write.
+    """
     from export.xpt import check_xpt_frame
+    from validation.ranges import declared_ranges, ranges_for
     from validation.suite import check_before_write
 
     codelists = {c.id: c for c in spec.codelists}
+    ranges = declared_ranges(spec) if ranges is None else ranges
     problems: list[Problem] = []
     for name, frame in datasets.items():
         clean = strip_lineage(frame)
         problems += check_xpt_frame(clean, spec.dataset(name))
-        problems += check_before_write(clean, spec.dataset(name), codelists)
+        problems += check_before_write(clean, spec.dataset(name), codelists, spec.value_level, ranges_for(name, ranges))
     return problems
 
 
@@ -123,7 +129,10 @@ def run_sdtm(study_dir: Path | str, out_root: Path | str, spec_path: Path | str 
 
     study = load_study(study_dir, spec_path)
     spec, ctx = build_sdtm(study)
-    problems = with_origin(check_datasets(spec, ctx.datasets), ctx.datasets)
+    from validation.ranges import declared_ranges
+
+    ranges = declared_ranges(spec)
+    problems = with_origin(check_datasets(spec, ctx.datasets, ranges), ctx.datasets)
     blocking = [p for p in problems if p.severity in ("Reject", "Error")]
     if blocking:
         raise ProblemError(problems, f"{study.name}: {len(blocking)} conformance problem(s) stop the write "
@@ -140,7 +149,7 @@ def run_sdtm(study_dir: Path | str, out_root: Path | str, spec_path: Path | str 
         write_csv(problems_frame(all_problems), reports / "problems.csv")
         write_csv(lineage(ctx), reports / "lineage.csv")
         write_csv(recon, reports / "reconciliation.csv")
-        write_suites(spec, ctx.datasets, reports / "suites")
+        write_suites(spec, ctx.datasets, reports / "suites", ranges)
         (reports / "run.json").write_text(json.dumps(provenance(study, spec), indent=2, sort_keys=True) + "\n",
                                           encoding="utf-8")
     return SdtmResult(study, spec, final, ctx.datasets, all_problems, recon)
@@ -207,15 +216,21 @@ def reconciliation(ctx: BuildContext) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write_suites(spec: Spec, datasets: dict[str, pd.DataFrame], folder: Path) -> None:
-    """Save each dataset's generated GX suite as JSON so QA can read exactly what was checked."""
+def write_suites(spec: Spec, datasets: dict[str, pd.DataFrame], folder: Path, ranges: tuple | None = None) -> None:
+    """Save each dataset's generated GX suite as JSON so QA can read exactly what was checked.
+
+    ``ranges`` (ValueLevel Range rules) are included when given, with the spec's value-level rows,
+    as :func:`check_datasets` ran them.
+    """
+    from validation.ranges import ranges_for
     from validation.suite import build_suite, suite_to_json
 
     folder.mkdir(parents=True, exist_ok=True)
     codelists = {c.id: c for c in spec.codelists}
     for name in sorted(datasets):
-        (folder / f"{name.lower()}.json").write_text(suite_to_json(build_suite(spec.dataset(name), codelists)),
-                                                     encoding="utf-8")
+        suite = (build_suite(spec.dataset(name), codelists) if ranges is None else
+                 build_suite(spec.dataset(name), codelists, spec.value_level, ranges_for(name, ranges)))
+        (folder / f"{name.lower()}.json").write_text(suite_to_json(suite), encoding="utf-8")
 
 
 def provenance(study: StudyConfig, spec: Spec) -> dict:

@@ -10,8 +10,8 @@ produce, so a reviewer still reads one case per test.
 * pre-write checks: text that cannot go into an XPT file stops the run before anything is
   written, and the message names the raw record behind the SDTM record;
 * value ranges (a lab result far outside any physiological range, EDSS 10.5 and 3.25, SDMT
-  120): nothing checks them yet. They are declared in the spec and checked by the validation
-  suite (issue 5), so the tests are strict xfails until that part lands.
+  120): the spec's ValueLevel sheet declares them (Range column) and the pre-write suite checks
+  them, so the run stops and names the raw record.
 """
 
 from __future__ import annotations
@@ -149,27 +149,34 @@ def test_250_character_comment(unwritable: dict) -> None:
 
 
 # -------------------------------------------------------------------------------- value ranges
-RANGES = "value ranges belong in the spec (ValueLevel) and the validation suite (issue 5): not checked yet"
-
-
 @pytest.fixture(scope="module")
 def out_of_range(tmp_path_factory) -> dict:
-    """Values of the right type that no patient can have (one run)."""
+    """Values of the right type that no patient can have (one run); the spec's ValueLevel Range column
+    declares what is possible and the pre-write suite checks it."""
     copy = copy_study(tmp_path_factory.mktemp("ranges"))
-    set_raw(copy, "lab.csv", 2, "LBORRES", "99999")  # serum NfL, pg/mL (the demo's values are 5-60)
-    set_raw(copy, "edss.csv", 2, "EDSS", "10.5")  # EDSS is 0-10
-    set_raw(copy, "edss.csv", 3, "EDSS", "3.25")  # EDSS moves in steps of 0.5
-    set_raw(copy, "sdmt.csv", 2, "SDMTSCOR", "120")  # SDMT is 0-110
+    before = tree_digest(copy.final)
+    set_raw(copy, "lab.csv", 2, "LBORRES", "99999")  # 101001 Baseline serum NfL, pg/mL (the demo's are 5-60)
+    set_raw(copy, "edss.csv", 2, "EDSS", "10.5")  # 101001 Screening; EDSS is 0-10
+    set_raw(copy, "edss.csv", 3, "EDSS", "3.25")  # 101001 Baseline; EDSS moves in steps of 0.5
+    set_raw(copy, "sdmt.csv", 2, "SDMTSCOR", "120")  # 101001 Screening; SDMT is 0-110 (110 symbols)
     code, out, err = run_cli(copy.argv())
-    return {"code": code, "err": err}
+    assert code == 2, out + err
+    assert tree_digest(copy.final) == before and leftovers(copy) == []
+    return {"err": err}
 
 
-@pytest.mark.xfail(strict=True, reason=RANGES)
-@pytest.mark.parametrize("file, row, value", [("lab.csv", 2, "99999"), ("edss.csv", 2, "10.5"),
-                                              ("edss.csv", 3, "3.25"), ("sdmt.csv", 2, "120")],
-                         ids=["lab-far-out-of-range", "edss-10.5", "edss-3.25", "sdmt-120"])
-def test_value_out_of_range(out_of_range: dict, file: str, row: int, value: str) -> None:
-    assert out_of_range["code"] == 2
-    lines = [line for line in out_of_range["err"].splitlines()
-             if (f"{file}, row {row}" in line or f"(record from {file} row {row})" in line) and value in line]
-    assert lines, out_of_range["err"]
+FIX_RANGE = "correct the data or, if the range is wrong, the Range in the spec's ValueLevel sheet"
+
+
+@pytest.mark.parametrize("expect", [
+    Expect("RANGE-VALUE", "LB", ANY, "LBSTRESN", "99999", "declared for LBTESTCD EQ NFLP AND LBSPEC EQ \"SERUM\" "
+           "(record from lab.csv row 2)", FIX_RANGE),
+    Expect("RANGE-VALUE", "RS", ANY, "RSSTRESN", "10.5", "RSSTRESN is outside 0 to 10 declared for RSTESTCD EQ "
+           "EDSS0101 (record from edss.csv row 2)", FIX_RANGE),
+    Expect("RANGE-STEP", "RS", ANY, "RSSTRESN", "3.25", "RSSTRESN is not in steps of 0.5 from 0 (0 to 10 by 0.5) "
+           "declared for RSTESTCD EQ EDSS0101 (record from edss.csv row 3)", "EDSS scores move in steps of 0.5"),
+    Expect("RANGE-VALUE", "FT", ANY, "FTSTRESN", "120", "FTSTRESN is outside 0 to 110 declared for FTTESTCD EQ "
+           "SDMT0101 (record from sdmt.csv row 2)", FIX_RANGE),
+], ids=["lab-far-out-of-range", "edss-10.5", "edss-3.25", "sdmt-120"])
+def test_value_out_of_range(out_of_range: dict, expect: Expect) -> None:
+    assert matching_lines(out_of_range["err"], expect, {}), out_of_range["err"]
