@@ -18,7 +18,7 @@ import pandas as pd
 
 import adam.functions  # noqa: F401  (registers every derivation)
 from adam.engine import AdamContext, build_dataset, build_order, check_derivations, strip_internal, traceability
-from subgen import __version__
+from subgen import __version__, progress
 from subgen.problems import Problem, ProblemError, problems_frame
 from subgen.spec.loader import load_spec
 from subgen.spec.model import Spec
@@ -68,7 +68,7 @@ def build_adam(study: StudyConfig, sdtm_dir: Path, spec: Spec) -> AdamContext:
                                     f"the ADaM spec is for {spec.study.study_id} but the SDTM in {sdtm_dir} is "
                                     f"for {', '.join(sorted(dm_study))}", "use the study's own ADaM spec",
                                     rule="ADAM-INPUT")])
-    for name in build_order(spec):
+    for name in progress.track(build_order(spec), f"{study.name}: ADaM"):
         frame = build_dataset(ctx, spec.dataset(name))
         frame.attrs["name"] = name
         ctx.adam[name] = frame

@@ -9,7 +9,9 @@ the previous output is unchanged.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
+import io
 import signal
 import sys
 import traceback
@@ -37,18 +39,42 @@ EXAMPLES = {
 }
 
 
+EXIT_CODES = """Exit codes:
+  0  done; nothing blocks
+  1  validation findings block export (unwaived Reject/Error): validate, package
+  2  bad input or spec: the message names file, row, column and value, and what to do
+  3  internal error (a bug): rerun with --debug and report the traceback
+  4  the output cannot be written or did not read back (read-only folder, full disk); previous output unchanged"""
+
+#: Commands whose standard output is their product (never silenced by --quiet).
+OUTPUT_COMMANDS = frozenset({"spec-text", "diff-spec", "algorithms", "adam-functions"})
+
+
+def _output_options(parser: argparse.ArgumentParser, default) -> None:
+    """--quiet / --verbose / --debug on the main parser and (with SUPPRESS defaults) on every subcommand."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("-q", "--quiet", action="store_true", default=default,
+                       help="print nothing but errors (no progress bars, no summary)")
+    group.add_argument("-v", "--verbose", action="store_true", default=default,
+                       help="also list every warning and notice in the summary")
+    parser.add_argument("--debug", action="store_true", default=default, help="show a full traceback on errors")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="subgen", description="Spec-driven CDISC submission datasets: raw EDC exports -> SDTM (XPT v5).",
-        epilog="Exit codes: 0 ok, 1 findings block export, 2 bad input or spec, 3 internal error, "
-               "4 output cannot be written.",
+        prog="subgen", description="Spec-driven CDISC submission datasets: raw EDC exports -> SDTM -> ADaM (XPT v5), "
+                                    "validation, the review report and the submission package.",
+        epilog=EXIT_CODES + "\n\nExample:\n  subgen sdtm --study studies/ms_exo --out out\n"
+               "  subgen <command> --help   (every command has an example)",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--debug", action="store_true", help="show a full traceback on errors")
+    _output_options(p, False)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, help_: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=help_, description=help_, epilog=f"Example:\n  {EXAMPLES[name]}",
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
+        sp = sub.add_parser(name, help=help_, description=help_, epilog=f"Example:\n  {EXAMPLES[name]}",
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+        _output_options(sp, argparse.SUPPRESS)  # also accepted after the command: subgen sdtm ... --quiet
+        return sp
 
     s = add("sdtm", "Build SDTM XPT files, lineage and reconciliation reports for one study.")
     s.add_argument("--study", required=True, type=Path, help="study folder holding study.toml (e.g. studies/ms_exo)")
@@ -105,7 +131,13 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     args = _parser().parse_args(argv)
     previous = _exit_on_sigterm()
+    from subgen import progress
+
+    progress.configure(sys.stderr.isatty() and not args.quiet)
     try:
+        if args.quiet and args.command not in OUTPUT_COMMANDS:
+            with contextlib.redirect_stdout(io.StringIO()):
+                return _run(args)
         return _run(args)
     except ProblemError as exc:
         print(exc.render(limit=1000 if args.debug else 40), file=sys.stderr)
@@ -143,6 +175,27 @@ def _exit_on_sigterm():
         return None
 
 
+def _summary(result, layer: str, verbose: bool) -> None:
+    """The end-of-run table: records per dataset, findings by severity, where the outputs are."""
+    from subgen.problems import SEVERITIES
+
+    warn = sum(p.severity == "Warning" for p in result.problems)
+    print(f"{result.study.name}: {len(result.datasets)} {layer} datasets, "
+          f"{sum(len(f) for f in result.datasets.values())} records -> {result.out_dir}"
+          + (f" ({warn} warning(s): see reports/problems.csv)" if warn else ""))
+    names = sorted(result.datasets)
+    width = max([7, *map(len, names)])
+    print(f"  {'dataset':<{width}}  records")
+    for name in names:
+        print(f"  {name:<{width}}  {len(result.datasets[name]):>7}")
+    counts = {s: sum(p.severity == s for p in result.problems) for s in SEVERITIES}
+    print("  findings: " + ", ".join(f"{n} {s}" for s, n in counts.items())
+          + f"; reports in {result.out_dir / 'reports'}")
+    if verbose:
+        for problem in result.problems:
+            print(f"  - {problem}")
+
+
 def _run(args: argparse.Namespace) -> int:
     from subgen.spec.workbook import read_workbook, tables_to_text, text_to_tables, write_workbook
 
@@ -150,10 +203,7 @@ def _run(args: argparse.Namespace) -> int:
         from subgen.pipeline import run_sdtm
 
         result = run_sdtm(args.study, args.out, args.spec)
-        warn = sum(p.severity == "Warning" for p in result.problems)
-        print(f"{result.study.name}: {len(result.datasets)} SDTM datasets, "
-              f"{sum(len(f) for f in result.datasets.values())} records -> {result.out_dir}"
-              + (f" ({warn} warning(s): see reports/problems.csv)" if warn else ""))
+        _summary(result, "SDTM", args.verbose)
         recon = result.reconciliation
         if recon is not None and (recon["not_mapped"] > 0).any():
             n = int(recon["not_mapped"].sum())
@@ -185,10 +235,7 @@ def _run(args: argparse.Namespace) -> int:
         from adam.pipeline import run_adam
 
         result = run_adam(args.study, args.out, args.spec)
-        warn = sum(p.severity == "Warning" for p in result.problems)
-        print(f"{result.study.name}: {len(result.datasets)} ADaM datasets, "
-              f"{sum(len(f) for f in result.datasets.values())} records -> {result.out_dir}"
-              + (f" ({warn} warning(s): see reports/problems.csv)" if warn else ""))
+        _summary(result, "ADaM", args.verbose)
         return 0
     if args.command == "adam-functions":
         from adam.functions import describe

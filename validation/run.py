@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from subgen import __version__
+from subgen import __version__, progress
 from subgen.problems import SEVERITIES, Problem, ProblemError
 from subgen.spec.model import Codelist, Dataset, Spec
 from validation import gx_runner
@@ -179,7 +179,7 @@ def validate_layers(name: str, layers: list[Layer], *, waivers: Path | None = No
         missing.extend(n for n in layer.declared if n not in layer.xpt.frames)
     package = Package(datasets, metadata, sources, codelists, tuple(value_level), tuple(ranges))
     suites: dict[str, str] = {}
-    for ds in sorted(datasets):
+    for ds in progress.track(sorted(datasets), "validation: datasets"):
         exclude = ("COLS-SPEC",) if sources[ds] == FALLBACK_SOURCE else ()
         layer_codelists = codelists if sources[ds] != FALLBACK_SOURCE else {}
         suite = build_suite(metadata[ds], layer_codelists, package.value_level, package.ranges, exclude)
@@ -193,7 +193,7 @@ def validate_layers(name: str, layers: list[Layer], *, waivers: Path | None = No
                              "declared in the spec/define.xml but there is no XPT file for it"))
     runs.append(_package_run("PKG-UNDECLARED-DATASET", sorted(undeclared),
                              "not declared in the spec/define.xml; checked against SDTMIG 3.4 / ADaMIG 1.3 metadata"))
-    for rule in CROSS_RULES:
+    for rule in progress.track(CROSS_RULES, "validation: cross-dataset rules", unit="rule"):
         runs.extend(run_rule(rule, package))
     findings = pd.concat([r.findings for r in runs if len(r.findings)] or [empty_findings()], ignore_index=True)
     findings, waiver_runs, waiver_info = _waive(findings, waivers)
