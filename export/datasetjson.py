@@ -21,9 +21,8 @@ byte-identical. :func:`read_dataset_json` reads a file back as a frame for verif
 from __future__ import annotations
 
 import json
-import math
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,46 +60,56 @@ def column_type(var: Variable) -> tuple[str, str | None]:
     return ("integer", None) if var.data_type == "integer" else ("float", None)
 
 
-def _iso(kind: str, value: float) -> str:
-    """A SAS date/datetime/time number as ISO 8601 text."""
+_EPOCH64 = np.datetime64("1960-01-01T00:00:00", "s")
+#: Records converted and written per block: bounds memory for very large datasets.
+CHUNK = 20_000
+
+
+def _iso(kind: str, values: np.ndarray) -> np.ndarray:
+    """SAS date (days), datetime (seconds) or time (seconds) numbers as ISO 8601 text (object array)."""
     if kind == "date":
-        return (_SAS_EPOCH + timedelta(days=int(value))).isoformat()
+        return (np.datetime64("1960-01-01", "D") + np.floor(values).astype("int64").astype("timedelta64[D]")).astype(str
+                                                                                                       ).astype(object)
     if kind == "datetime":
-        return (datetime(1960, 1, 1) + timedelta(seconds=value)).isoformat(timespec="seconds")
-    seconds = int(round(value))
-    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+        return (_EPOCH64 + np.round(values).astype("int64").astype("timedelta64[s]")).astype(str).astype(object)
+    seconds = np.round(values).astype("int64")
+    return np.array([f"{t // 3600:02d}:{t % 3600 // 60:02d}:{t % 60:02d}" for t in seconds.tolist()], dtype=object)
 
 
-def _column_values(var: Variable, values: pd.Series) -> list[Any]:
-    """One column's JSON values (None for missing)."""
+def column_values(var: Variable, values: pd.Series) -> list[Any]:
+    """One column's JSON values as written to XPT (None for missing), vectorised."""
     if not var.is_numeric:
-        return [v if v != "" else None for v in values.tolist()]
+        text = values.astype(object).to_numpy()
+        return np.where(text == "", None, text).tolist()
     kind, target = column_type(var)
-    out: list[Any] = []
-    for v in values.to_numpy(dtype="float64"):
-        if math.isnan(v):
-            out.append(None)
-        elif target == "integer":
-            out.append(_iso(kind, float(v)))
-        elif kind == "integer" and float(v).is_integer():
-            out.append(int(v))
-        else:
-            out.append(float(v))
-    return out
+    numbers = values.to_numpy(dtype="float64")
+    missing = np.isnan(numbers)
+    out = np.empty(len(numbers), dtype=object)
+    filled = ~missing
+    if target == "integer":
+        out[filled] = _iso(kind, numbers[filled])
+    elif kind == "integer":
+        whole = filled & (np.floor(numbers) == numbers)
+        out[whole] = np.array(numbers[whole].astype("int64").tolist(), dtype=object)
+        rest = filled & ~whole
+        out[rest] = np.array(numbers[rest].tolist(), dtype=object)
+    else:
+        out[filled] = np.array(numbers[filled].tolist(), dtype=object)
+    out[missing] = None
+    return out.tolist()
 
 
-def dataset_json_dict(frame: pd.DataFrame, dataset: Dataset, *, name: str, label: str, widths: dict[str, int],
-                      study_oid: str, mdv_oid: str, created: datetime, item_oid: dict[str, str]) -> dict:
-    """The Dataset-JSON 1.1 document of ``frame`` (as written to XPT) built with odmlib's model."""
+def dataset_json_header(dataset: Dataset, *, name: str, label: str, records: int, widths: dict[str, int],
+                        study_oid: str, mdv_oid: str, created: datetime, item_oid: dict[str, str]) -> dict:
+    """The Dataset-JSON 1.1 document without its rows, built with odmlib's model."""
     from odmlib.dataset_json_1_1.model import Column, DatasetJSON, SourceSystem
 
-    prepared = xpt_frame(frame, dataset)
     keys = {k: i for i, k in enumerate(dataset.keys, 1)}
     doc = DatasetJSON(datasetJSONCreationDateTime=created.isoformat(timespec="seconds"),
                       datasetJSONVersion=DATASET_JSON_VERSION, fileOID=f"{study_oid}.{name}",
                       sourceSystem=SourceSystem(name="subgen", version=__version__), studyOID=study_oid,
                       metaDataVersionOID=mdv_oid, metaDataRef="define.xml", itemGroupOID=f"IG.{name}",
-                      records=len(prepared), name=name, label=label)
+                      records=records, name=name, label=label)
     for var in dataset.variables:
         kind, target = column_type(var)
         col = Column(itemOID=item_oid[var.name], name=var.name, label=var.label, dataType=kind)
@@ -113,20 +122,47 @@ def dataset_json_dict(frame: pd.DataFrame, dataset: Dataset, *, name: str, label
         if var.name in keys:
             col.keySequence = keys[var.name]
         doc.add_column(col)
-    columns = [_column_values(var, prepared[var.name]) for var in dataset.variables]
-    doc.rows = [list(r) for r in zip(*columns)] if columns and len(prepared) else []
     return doc.to_dict()
 
 
-def write_dataset_json(document: dict, path: Path) -> None:
-    """Write a Dataset-JSON document: UTF-8, one header line, then one record per line (stable bytes)."""
-    head = {k: v for k, v in document.items() if k != "rows"}
-    rows = document.get("rows", [])
-    text = json.dumps(head, ensure_ascii=True, separators=(",", ":"))
+def json_rows(prepared: pd.DataFrame, dataset: Dataset) -> list[list[Any]]:
+    """The records of ``prepared`` (values as written to XPT, :func:`export.xpt.xpt_frame`) as JSON rows."""
+    columns = [column_values(var, prepared[var.name]) for var in dataset.variables]
+    return [list(r) for r in zip(*columns)] if columns and len(prepared) else []
+
+
+def dataset_json_dict(frame: pd.DataFrame, dataset: Dataset, *, name: str, label: str, widths: dict[str, int],
+                      study_oid: str, mdv_oid: str, created: datetime, item_oid: dict[str, str]) -> dict:
+    """The whole Dataset-JSON 1.1 document of ``frame`` (as written to XPT), rows included (small datasets)."""
+    prepared = xpt_frame(frame, dataset)
+    doc = dataset_json_header(dataset, name=name, label=label, records=len(prepared), widths=widths,
+                              study_oid=study_oid, mdv_oid=mdv_oid, created=created, item_oid=item_oid)
+    rows = json_rows(prepared, dataset)
     if rows:
-        body = ",\n".join(json.dumps(r, ensure_ascii=True, separators=(",", ":"), allow_nan=False) for r in rows)
-        text = text[:-1] + ',"rows":[\n' + body + "\n]}"
-    path.write_text(text + "\n", encoding="utf-8", newline="\n")
+        doc["rows"] = rows
+    return doc
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+
+
+def write_dataset_json(path: Path, header: dict, prepared: pd.DataFrame, dataset: Dataset, chunk: int = CHUNK) -> None:
+    """Write a Dataset-JSON file: one line of metadata, then one record per line (stable bytes).
+
+    The records are converted and written :data:`CHUNK` at a time, so memory stays bounded by the
+    frame itself however large the dataset.
+    """
+    head = _dumps({k: v for k, v in header.items() if k != "rows"})
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        if len(prepared) == 0:
+            fh.write(head + "\n")
+            return
+        fh.write(head[:-1] + ',"rows":[\n')
+        for start in range(0, len(prepared), chunk):
+            rows = json_rows(prepared.iloc[start:start + chunk], dataset)
+            fh.write(("" if start == 0 else ",\n") + ",\n".join(_dumps(r) for r in rows))
+        fh.write("\n]}\n")
 
 
 def read_dataset_json(path: Path) -> tuple[pd.DataFrame, dict]:
@@ -159,4 +195,5 @@ def _sas_number(kind: str, text: str) -> float:
     return float(h * 3600 + m * 60 + s)
 
 
-__all__ = ["DATASET_JSON_VERSION", "column_type", "dataset_json_dict", "read_dataset_json", "write_dataset_json"]
+__all__ = ["CHUNK", "DATASET_JSON_VERSION", "column_type", "column_values", "dataset_json_dict", "dataset_json_header",
+           "json_rows", "read_dataset_json", "write_dataset_json"]

@@ -129,7 +129,7 @@ def _item_def(group: DefineGroup, var, vl_oid: str | None, refs: References, cod
     cl = refs.codelist(var.codelist) or codelist_oid
     if cl:
         out.CodeListRef = d.CodeListRef(CodeListOID=cl)
-    org = origin(var.origin, var.source, var.predecessor, f"{group.dataset.name}.{var.name}", refs)
+    org = origin(var.origin, var.source, var.predecessor, f"{group.dataset.name}.{var.name}", refs, var.pages)
     if org is not None:
         out.Origin.append(org)
     if vl_oid:
@@ -155,7 +155,8 @@ def _item_group(spec: Spec, group: DefineGroup, ig_std: str, refs: References):
     igd.Description = description(group.label)
     keys = {k: i for i, k in enumerate(ds.keys, 1)}
     for n, var in enumerate(ds.variables, 1):
-        ref = d.ItemRef(ItemOID=item_oid(group.name, var.name), OrderNumber=n, Mandatory="Yes" if var.mandatory else "No")
+        ref = d.ItemRef(ItemOID=item_oid(group.name, var.name), OrderNumber=n,
+                        Mandatory="Yes" if var.mandatory else "No")
         if var.name in keys:
             ref.KeySequence = keys[var.name]
         method = refs.method(var.method)
@@ -199,10 +200,15 @@ def _group_comment(spec: Spec, group: DefineGroup, refs: References) -> str | No
     return refs.text_comment(f"COM.{oid_part(ds.name)}.SPLIT", text)
 
 
-def build_define(spec: Spec, groups: list[DefineGroup], created: datetime) -> tuple[object, list[Problem]]:
-    """The odmlib ODM document of ``groups`` (in file order) and the problems met (warnings)."""
+def build_define(spec: Spec, groups: list[DefineGroup], created: datetime, acrf: str | None = None
+                 ) -> tuple[object, list[Problem]]:
+    """The odmlib ODM document of ``groups`` (in file order) and the problems met (warnings).
+
+    ``acrf`` is the annotated CRF's file name beside define.xml (``acrf.pdf``): def:AnnotatedCRF
+    points at it and Collected origins with Pages link to their pages in it.
+    """
     d = model()
-    refs = References()
+    refs = References(acrf_leaf="LF.acrf" if acrf else None)
     study_oid, mdv_oid = study_oids(spec)
     kind = "ADaM" if spec.standard == "ADaM" else "SDTM"
     stamp = created.isoformat(timespec="seconds")
@@ -218,6 +224,8 @@ def build_define(spec: Spec, groups: list[DefineGroup], created: datetime) -> tu
                                         f"{spec.study.data_cut.isoformat()}", DefineVersion=DEFINE_VERSION)
     stds, ig_std, ct_std = _standards(spec)
     mdv.Standards = stds
+    if acrf:
+        mdv.AnnotatedCRF = d.AnnotatedCRF(DocumentRef=d.DocumentRef(leafID="LF.acrf"))
     item_defs, value_item_defs = [], []
     for group in groups:
         ds = group.dataset
@@ -247,6 +255,8 @@ def build_define(spec: Spec, groups: list[DefineGroup], created: datetime) -> tu
             mdv.CommentDef.append(comment_def(c.id, comment_text(c)))
     for oid in sorted(refs.generated_comments):
         mdv.CommentDef.append(comment_def(oid, refs.generated_comments[oid]))
+    if acrf:
+        mdv.leaf.append(d.leaf(ID="LF.acrf", href=acrf, title=d.title(_content="Annotated CRF")))
     study.MetaDataVersion = mdv
     odm.Study = study
     return odm, refs.problems
@@ -300,12 +310,13 @@ def xsd_problems(data: bytes, where: str) -> list[Problem]:
             for e in schema.error_log]
 
 
-def write_define(spec: Spec, groups: list[DefineGroup], path: Path, created: datetime) -> list[Problem]:
+def write_define(spec: Spec, groups: list[DefineGroup], path: Path, created: datetime, acrf: str | None = None
+                 ) -> list[Problem]:
     """Build, validate against the XSD and write define.xml at ``path``; returns the warnings met.
 
     Raises :class:`ProblemError` (nothing written) when the document is not schema-valid.
     """
-    odm, problems = build_define(spec, groups, created)
+    odm, problems = build_define(spec, groups, created, acrf)
     problems = list(dict.fromkeys(problems))  # a split dataset's parts repeat their variables' warnings
     data = define_bytes(odm)
     errors = xsd_problems(data, str(path))

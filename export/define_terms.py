@@ -65,6 +65,7 @@ class References:
     generated_comments: dict[str, str] = field(default_factory=dict)  # OID -> text made from spec content
     generated_codelists: dict[str, object] = field(default_factory=dict)  # OID -> odmlib CodeList
     problems: list[Problem] = field(default_factory=list)
+    acrf_leaf: str | None = None  # def:leaf ID of the annotated CRF, when the package has one
 
     def codelist(self, cid: str | None) -> str | None:
         """Record a use of codelist ``cid``; its OID."""
@@ -93,8 +94,29 @@ class References:
         return oid
 
 
-def origin(origin_type: str, source: str | None, predecessor: str | None, where: str, refs: References):
-    """The def:Origin of a variable or value (None for an unknown type, reported as a problem)."""
+_PAGES = re.compile(r"^\d+(?:[\s,]+\d+)*$")
+_PAGE_RANGE = re.compile(r"^(\d+)\s*-\s*(\d+)$")
+
+
+def pdf_page_ref(pages: str):
+    """The def:PDFPageRef of a Pages cell: ``12``, ``12 14`` or ``12, 14`` and ``12-14`` are pages of the PDF
+    (PhysicalRef); anything else is a named destination in it (a CRF form name such as ``enrol``)."""
+    d = model()
+    text = pages.strip()
+    m = _PAGE_RANGE.match(text)
+    if m:
+        return d.PDFPageRef(Type="PhysicalRef", FirstPage=int(m.group(1)), LastPage=int(m.group(2)))
+    if _PAGES.match(text):
+        return d.PDFPageRef(Type="PhysicalRef", PageRefs=" ".join(re.split(r"[\s,]+", text)))
+    return d.PDFPageRef(Type="NamedDestination", PageRefs=" ".join(p for p in re.split(r"[\s,]+", text) if p))
+
+
+def origin(origin_type: str, source: str | None, predecessor: str | None, where: str, refs: References,
+           pages: str | None = None):
+    """The def:Origin of a variable or value (None for an unknown type, reported as a problem).
+
+    A Collected origin with Pages links to the annotated CRF when the package has one.
+    """
     d = model()
     if origin_type not in ORIGIN_TYPES:
         refs.problems.append(Problem(where, None, "Origin", origin_type, "not a Define-XML 2.1 origin type; the "
@@ -113,6 +135,10 @@ def origin(origin_type: str, source: str | None, predecessor: str | None, where:
         text = predecessor or (source if source and source not in ORIGIN_SOURCES else None)
         if text:
             out.Description = description(text)
+    if origin_type == "Collected" and pages and refs.acrf_leaf:
+        doc = d.DocumentRef(leafID=refs.acrf_leaf)
+        doc.PDFPageRef.append(pdf_page_ref(pages))
+        out.DocumentRef.append(doc)
     return out
 
 
@@ -219,4 +245,5 @@ def is_integral(values: np.ndarray) -> bool:
 
 __all__ = ["METHOD_TYPES", "ORIGIN_SOURCES", "ORIGIN_TYPES", "References", "codelist_def", "comment_def",
            "comment_text", "decode", "description", "is_integral", "method_def", "model", "oid_part", "origin",
+           "pdf_page_ref",
            "parameter_codelist", "significant_digits", "text_numbers"]

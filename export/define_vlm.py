@@ -55,6 +55,7 @@ class ValueItem:
     mandatory: bool = False
     significant_digits: int | None = None
     where: str = ""  # where clause as written, for messages
+    pages: str | None = None  # annotated CRF pages (ValueLevel Pages column)
 
 
 def where_mask(frame: pd.DataFrame, conditions: tuple[Condition, ...], dataset: Dataset) -> np.ndarray:
@@ -92,7 +93,8 @@ def spec_value_items(spec: Spec, dataset: Dataset, refs: References) -> list[Val
         try:
             conditions = parse_where(vl.where)
         except ValueError as exc:
-            refs.problems.append(Problem(where, vl.row, "Where Clause", vl.where, f"{exc}; the row is not in define.xml",
+            refs.problems.append(Problem(where, vl.row, "Where Clause", vl.where,
+                                         f"{exc}; the row is not in define.xml",
                                          "write VAR EQ value (NE, LT, LE, GT, GE, IN (a, b), NOTIN (a, b)) joined with "
                                          "AND", rule="DEFINE-WHERE"))
             continue
@@ -105,7 +107,7 @@ def spec_value_items(spec: Spec, dataset: Dataset, refs: References) -> list[Val
         name = vl.qnam or vl.variable
         out.append(ValueItem(vl.variable, name, vl.description or name, vl.data_type, conditions, vl.origin,
                              _source_of(vl), None, vl.method, vl.comment, None,
-                             vl.codelist, vl.mandatory, vl.significant_digits, vl.where))
+                             vl.codelist, vl.mandatory, vl.significant_digits, vl.where, vl.pages))
     return out
 
 
@@ -235,7 +237,8 @@ def _value_item_def(oid: str, item: ValueItem, parent, values: pd.Series, parent
     cl = refs.codelist(item.codelist)
     if cl:
         out.CodeListRef = d.CodeListRef(CodeListOID=cl)
-    org = origin(item.origin, item.source, item.predecessor, f"{group}.{item.variable} where {item.where}", refs)
+    org = origin(item.origin, item.source, item.predecessor, f"{group}.{item.variable} where {item.where}", refs,
+                 item.pages)
     if org is not None:
         out.Origin.append(org)
     comment = refs.comment(item.comment)

@@ -3,31 +3,36 @@
 ``run_package`` turns ``<out>/<study>/sdtm`` and ``<out>/<study>/adam`` into::
 
     <out>/<study>/m5/
-      datasets/<studyid>/tabulations/sdtm/           *.xpt, *.json, define.xml, define2-1.xsl
+      datasets/<studyid>/tabulations/sdtm/           *.xpt, *.json, define.xml, define2-1.xsl (+ acrf.pdf)
       datasets/<studyid>/analysis/adam/datasets/     *.xpt, *.json, define.xml, define2-1.xsl
       validation/      the validation reports that cleared the package (Excel, CSV, JSON, suites)
       manifest.json    every file's SHA-256 and size; tool, spec, raw-input, standard and CT versions
 
-``datasets/<studyid>/`` is what a regulatory team copies into module 5 of the eCTD (FDA Technical
-Conformance Guide section 7 / eCTD folder structure: ``m5/datasets/<study>/tabulations/sdtm`` and
+``datasets/<studyid>/`` is what a regulatory team copies into module 5 of the eCTD (eCTD folder
+structure of the FDA Technical Conformance Guide: ``m5/datasets/<study>/tabulations/sdtm`` and
 ``m5/datasets/<study>/analysis/adam/datasets``; folder names lower case). Those folders hold only
-the datasets, define.xml and its stylesheet. The validation reports are not an eCTD document (the
-reviewer's guides summarise conformance findings), so they sit beside ``datasets/`` in the package,
-with the manifest, for QA and for the SDRG/ADRG authors, and are never mixed into the eCTD folders.
+the datasets, define.xml and its stylesheet, and ``acrf.pdf`` (the annotated CRF) when the SDTM
+spec's Study sheet names one in its ``AnnotatedCRF`` attribute. The validation reports are not an
+eCTD document (the reviewer's guides summarise conformance findings), so they sit beside
+``datasets/`` in the package, with the manifest, for QA and the SDRG/ADRG authors, never inside
+the eCTD folders.
 
 The steps, each of which stops the package with a clear message:
 
 1. the validation gate: ``<out>/<study>/validation`` is reused when its report names exactly the
    current XPT files, specs and waivers (by SHA-256), otherwise ``subgen validate`` runs first;
    unwaived Reject/Error findings refuse the package (:class:`ExportBlocked`, exit code 1);
-2. every dataset is read from its XPT file in ``<out>/<study>/sdtm`` (or ``adam``), split when its XPT file would pass the size
-   limit (:mod:`export.split`), re-written with :func:`export.xpt.write_xpt` (which reads it back
-   with pyreadstat and pandas and compares names, labels, types, widths and every value with the
-   frame meant to be written) and, unless switched off, written as Dataset-JSON beside it;
+2. every dataset is read from its XPT file in ``<out>/<study>/sdtm`` (or ``adam``), split when its
+   XPT file would pass the size limit (:mod:`export.split`), re-written with
+   :func:`export.xpt.write_xpt` (which reads the file back with pyreadstat and pandas and compares
+   names, labels, types, widths and every value with the frame meant to be written) and written
+   as Dataset-JSON beside it (read back and compared the same way); the SHA-256 of every verified
+   file is kept;
 3. define.xml is generated from the spec for the files actually written and validated against
    the Define-XML 2.1 XSD; the CDISC stylesheet is copied beside it;
-4. every file is read back once more in place (XPT with both readers, Dataset-JSON against the
-   frame and the spec, define.xml against the XSD and the file list) and the manifest written.
+4. the staged package is checked in place (every dataset file still has its verified SHA-256,
+   define.xml is schema-valid and names exactly the files of its folder, nothing else is there),
+   the manifest is written and compared with the files.
 
 Everything happens in a staging folder beside ``m5`` that replaces it in one atomic step
 (:func:`subgen.atomic.staged_folder`): a refused, failed or interrupted run leaves the previous
@@ -48,12 +53,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from export.datasetjson import DATASET_JSON_VERSION, dataset_json_dict, read_dataset_json, write_dataset_json
+from export.datasetjson import DATASET_JSON_VERSION, dataset_json_header, read_dataset_json, write_dataset_json
 from export.define import DEFINE_VERSION, STYLESHEET, DefineGroup, item_oid, study_oids, stylesheet_path, \
     write_define, xsd_problems
 from export.manifest import check_manifest, dependency_versions, sha256_file, write_manifest
 from export.split import FDA_MAX_BYTES, SplitPlan, part_frames, plan_split
-from export.xpt import expected_widths, verify_xpt, write_xpt, xpt_frame, xpt_timestamp
+from export.xpt import expected_widths, write_xpt, xpt_frame, xpt_timestamp
 from subgen import __version__
 from subgen.atomic import staged_folder
 from subgen.problems import Problem, ProblemError
@@ -64,6 +69,8 @@ from subgen.study import StudyConfig, load_study
 FORMATS = ("xpt", "json")
 PACKAGE_FOLDER = "m5"
 VALIDATION_FOLDER = "validation"
+#: The annotated CRF's file name in the SDTM folder (eCTD convention).
+ACRF_NAME = "acrf.pdf"
 
 
 class ExportBlocked(Exception):
@@ -93,13 +100,13 @@ class PackageResult:
 
 @dataclass(frozen=True)
 class _Written:
-    """One file group as written: what to compare it with when reading it back."""
+    """One dataset file group as written and read back: its define.xml group and the verified files' hashes."""
 
     layer: Layer
     dataset: Dataset  # as written (split parts carry their own name and label)
-    frame: pd.DataFrame  # the frame meant to be written
     stem: str
     group: DefineGroup
+    sha256: dict[str, str]  # file name -> SHA-256 of the bytes that were read back and matched
 
 
 def ectd_folder_name(study_id: str) -> str:
@@ -201,6 +208,20 @@ def _check_inputs(study: StudyConfig, out_root: Path, layers: list[Layer]) -> No
                                      "(nothing was written)")
 
 
+def annotated_crf(study: StudyConfig, spec: Spec) -> Path | None:
+    """The annotated CRF the SDTM spec's Study sheet names (attribute ``AnnotatedCRF``: a PDF file, relative to
+    the study folder), or None when it names none. It goes beside the SDTM define.xml as ``acrf.pdf``."""
+    name = dict(spec.study.attributes).get("AnnotatedCRF", "").strip()
+    if not name:
+        return None
+    path = study.folder / name
+    if path.suffix.lower() != ".pdf" or not path.is_file():
+        raise ProblemError([Problem(f"{spec.path} [Study]", None, "AnnotatedCRF", name, f"no PDF file {path}",
+                                    "give the annotated CRF's PDF file, relative to the study folder, or leave the "
+                                    "attribute empty", rule="PKG-INPUT")])
+    return path
+
+
 def read_dataset(path: Path, dataset: Dataset) -> pd.DataFrame:
     """The records of an XPT file as pyreadstat reads them (dates stay numbers), columns checked against the spec."""
     import pyreadstat
@@ -218,9 +239,14 @@ def read_dataset(path: Path, dataset: Dataset) -> pd.DataFrame:
 # Writing
 
 
-def _write_layer(layer: Layer, stage: Path, created: datetime, threshold: int, formats: tuple[str, ...]
-                 ) -> tuple[list[_Written], list[Problem], list[dict]]:
-    """Write one layer's datasets, Dataset-JSON files, define.xml and stylesheet into the stage."""
+def _write_layer(layer: Layer, stage: Path, created: datetime, threshold: int, formats: tuple[str, ...],
+                 acrf: Path | None = None) -> tuple[list[_Written], list[Problem], list[dict]]:
+    """Write one layer's datasets, Dataset-JSON files, define.xml and stylesheet into the stage.
+
+    Every dataset file is read back right after it is written (XPT: :func:`write_xpt` with both
+    readers; Dataset-JSON: :func:`_json_problems`) and its SHA-256 kept, so the final check only
+    has to prove that the bytes in place are the bytes that were verified.
+    """
     folder = stage / layer.target
     folder.mkdir(parents=True, exist_ok=True)
     study_oid, mdv_oid = study_oids(layer.spec)
@@ -235,21 +261,31 @@ def _write_layer(layer: Layer, stage: Path, created: datetime, threshold: int, f
         files = []
         for part_ds, part in parts:
             stem = part_ds.name.lower()
+            hashes = {}
             if "xpt" in formats:
-                write_xpt(part, part_ds, folder / f"{stem}.xpt", created)
+                write_xpt(part, part_ds, folder / f"{stem}.xpt", created)  # raises unless it reads back as written
+                hashes[f"{stem}.xpt"] = sha256_file(folder / f"{stem}.xpt")
             prepared = xpt_frame(part, part_ds)
             widths = expected_widths(prepared, part_ds)
             href = f"{stem}.xpt" if "xpt" in formats else f"{stem}.json"
-            if "json" in formats:
-                doc = dataset_json_dict(part, part_ds, name=part_ds.name, label=part_ds.label, widths=widths,
-                                        study_oid=study_oid, mdv_oid=mdv_oid, created=created,
-                                        item_oid={v.name: item_oid(part_ds.name, v.name) for v in ds.variables})
-                write_dataset_json(doc, folder / f"{stem}.json")
             group = DefineGroup(part_ds.name, ds, part_ds.label, href, prepared, widths, plan)
-            written.append(_Written(layer, part_ds, part, stem, group))
+            if "json" in formats:
+                header = dataset_json_header(part_ds, name=part_ds.name, label=part_ds.label, records=len(prepared),
+                                             widths=widths, study_oid=study_oid, mdv_oid=mdv_oid, created=created,
+                                             item_oid={v.name: item_oid(part_ds.name, v.name) for v in ds.variables})
+                path = folder / f"{stem}.json"
+                write_dataset_json(path, header, prepared, part_ds)
+                problems = _json_problems(path, part_ds, group)
+                if problems:
+                    raise ProblemError(problems, f"{path.name} does not read back as written (nothing was replaced)")
+                hashes[path.name] = sha256_file(path)
+            written.append(_Written(layer, part_ds, stem, group, hashes))
             files += [f"{stem}.{ext}" for ext in formats]
         entries.append(_dataset_entry(layer, ds, len(frame), files, plan))
-    warnings = write_define(layer.spec, [w.group for w in written], folder / "define.xml", created)
+    if acrf is not None:
+        shutil.copyfile(acrf, folder / ACRF_NAME)
+    warnings = write_define(layer.spec, [w.group for w in written], folder / "define.xml", created,
+                            acrf=ACRF_NAME if acrf is not None else None)
     shutil.copyfile(stylesheet_path(), folder / STYLESHEET)
     return written, warnings, entries
 
@@ -269,8 +305,8 @@ def _dataset_entry(layer: Layer, ds: Dataset, records: int, files: list[str], pl
 # Reading everything back
 
 
-def _json_problems(path: Path, w: _Written) -> list[Problem]:
-    """Differences between a Dataset-JSON file and the frame and metadata meant to be written."""
+def _json_problems(path: Path, ds: Dataset, group: DefineGroup) -> list[Problem]:
+    """Differences between a Dataset-JSON file and the frame (as written to XPT) and metadata meant to be written."""
     from export.datasetjson import column_type
 
     where = str(path)
@@ -279,7 +315,7 @@ def _json_problems(path: Path, w: _Written) -> list[Problem]:
     except (OSError, ValueError, KeyError) as exc:
         return [Problem(where, None, None, None, f"cannot be read back: {exc}", rule="JSON-VERIFY")]
     out = []
-    ds, prepared = w.dataset, w.group.frame
+    prepared = group.frame
     if meta.get("name") != ds.name or meta.get("label") != ds.label or meta.get("records") != len(prepared):
         out.append(Problem(where, None, None, None, f"name/label/records read back as {meta.get('name')!r}/"
                            f"{meta.get('label')!r}/{meta.get('records')}, written {ds.name!r}/{ds.label!r}/"
@@ -291,7 +327,7 @@ def _json_problems(path: Path, w: _Written) -> list[Problem]:
     for col, var in zip(columns, ds.variables):
         kind, _target = column_type(var)
         if col.get("label") != var.label or col.get("dataType") != kind or \
-                (kind == "string" and col.get("length") != w.group.widths[var.name]):
+                (kind == "string" and col.get("length") != group.widths[var.name]):
             out.append(Problem(where, None, var.name, None, "label, data type or length read back differs from "
                                "the spec and the XPT file", rule="JSON-VERIFY"))
         exp, act = prepared[var.name], got[var.name]
@@ -306,8 +342,14 @@ def _json_problems(path: Path, w: _Written) -> list[Problem]:
     return out
 
 
-def verify_package(stage: Path, written: list[_Written], formats: tuple[str, ...]) -> None:
-    """Read every file of the staged package back; raise ProblemError listing every difference."""
+def verify_package(stage: Path, written: list[_Written], formats: tuple[str, ...], acrf: bool = False) -> None:
+    """Check the staged package in place; raise ProblemError listing every difference.
+
+    Every dataset file must still have the SHA-256 of the bytes that were read back and matched
+    when it was written; each define.xml must be schema-valid and name exactly the files of its
+    folder; each folder must hold nothing but its datasets, define.xml and the stylesheet (and the
+    annotated CRF beside the SDTM define.xml when the spec names one).
+    """
     from lxml import etree
 
     problems: list[Problem] = []
@@ -315,16 +357,16 @@ def verify_package(stage: Path, written: list[_Written], formats: tuple[str, ...
     for w in written:
         folder = stage / w.layer.target
         folders.setdefault(folder, []).append(w)
-        if "xpt" in formats:
-            problems += [p for p in verify_xpt(folder / f"{w.stem}.xpt", w.frame, w.dataset) if p.severity != "Notice"]
-        if "json" in formats:
-            problems += _json_problems(folder / f"{w.stem}.json", w)
+        for name, digest in w.sha256.items():
+            if sha256_file(folder / name) != digest:
+                problems.append(Problem(str(folder / name), None, None, None, "the file changed after it was read "
+                                        "back and verified", "run again; check that nothing else writes there",
+                                        rule="PKG-VERIFY"))
     for folder, items in folders.items():
         define = folder / "define.xml"
         data = define.read_bytes()
         problems += xsd_problems(data, str(define))
-        ns = {"odm": "http://www.cdisc.org/ns/odm/v1.3", "def": "http://www.cdisc.org/ns/def/v2.1",
-              "xlink": "http://www.w3.org/1999/xlink"}
+        ns = {"odm": "http://www.cdisc.org/ns/odm/v1.3", "def": "http://www.cdisc.org/ns/def/v2.1"}
         root = etree.fromstring(data)
         leaves = {g.get("Name"): g.find("def:leaf", ns).get("{http://www.w3.org/1999/xlink}href")
                   for g in root.iterfind(".//odm:ItemGroupDef", ns)}
@@ -333,6 +375,8 @@ def verify_package(stage: Path, written: list[_Written], formats: tuple[str, ...
             problems.append(Problem(str(define), None, None, None, f"datasets and files read back {leaves}, "
                                     f"written {expected}", rule="DEFINE-VERIFY"))
         allowed = {f"{w.stem}.{ext}" for w in items for ext in formats} | {"define.xml", STYLESHEET}
+        if acrf and items[0].layer.kind == "SDTM":
+            allowed.add(ACRF_NAME)
         present = {p.name for p in folder.iterdir()}
         if present != allowed:
             problems.append(Problem(str(folder), None, None, ", ".join(sorted(present ^ allowed)),
@@ -409,6 +453,7 @@ def run_package(study_dir: Path | str, out_root: Path | str, *, split_threshold:
                             f"finding(s) (see {report_folder / 'validation-report.xlsx'}, Details sheet). Fix them, "
                             f"or waive them with a justification in {study.folder / 'waivers.toml'}; the previous "
                             "package is unchanged.")
+    acrf = annotated_crf(study, layers[0].spec)
     created = xpt_timestamp(layers[0].spec.study.data_cut)
     final = out_root / study.name / PACKAGE_FOLDER
     with staged_folder(final) as stage:
@@ -416,12 +461,13 @@ def run_package(study_dir: Path | str, out_root: Path | str, *, split_threshold:
         warnings: list[Problem] = []
         entries: list[dict] = []
         for layer in layers:
-            w, warn, e = _write_layer(layer, stage, created, split_threshold, formats)
+            w, warn, e = _write_layer(layer, stage, created, split_threshold, formats,
+                                      acrf if layer.kind == "SDTM" else None)
             written += w
             warnings += warn
             entries += e
         shutil.copytree(report_folder, stage / VALIDATION_FOLDER)
-        verify_package(stage, written, formats)
+        verify_package(stage, written, formats, acrf is not None)
         manifest = write_manifest(stage, _manifest_content(study, layers, created, split_threshold, formats,
                                                            entries, warnings))
         mismatch = check_manifest(stage)
@@ -431,5 +477,5 @@ def run_package(study_dir: Path | str, out_root: Path | str, *, split_threshold:
     return PackageResult(study, final, manifest, warnings, reused)
 
 
-__all__ = ["ExportBlocked", "FORMATS", "Layer", "PACKAGE_FOLDER", "PackageResult", "VALIDATION_FOLDER",
-           "ectd_folder_name", "read_dataset", "run_package", "validation_gate", "verify_package"]
+__all__ = ["ACRF_NAME", "ExportBlocked", "FORMATS", "Layer", "PACKAGE_FOLDER", "PackageResult", "VALIDATION_FOLDER",
+           "annotated_crf", "ectd_folder_name", "read_dataset", "run_package", "validation_gate", "verify_package"]

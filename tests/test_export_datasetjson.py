@@ -9,7 +9,8 @@ import jsonschema
 import numpy as np
 import pandas as pd
 
-from export.datasetjson import column_type, dataset_json_dict, read_dataset_json, write_dataset_json
+from export.datasetjson import (column_type, dataset_json_dict, dataset_json_header, read_dataset_json,
+                                write_dataset_json)
 from export.xpt import expected_widths, xpt_frame
 from subgen.spec.model import Dataset, Variable
 
@@ -66,10 +67,20 @@ def test_rows_hold_the_values_as_written_to_xpt():
     assert doc["datasetJSONCreationDateTime"] == "2026-10-31T00:00:00" and doc["datasetJSONVersion"] == "1.1.0"
 
 
+def _write(path, chunk: int = 20_000) -> None:
+    ds, frame = _adsl(), _frame()
+    prepared = xpt_frame(frame, ds)
+    header = dataset_json_header(ds, name="ADSL", label=ds.label, records=len(prepared),
+                                 widths=expected_widths(prepared, ds), study_oid="ST.S1", mdv_oid="MDV.S1.ADaMIG.1.3",
+                                 created=CREATED, item_oid={v.name: f"IT.ADSL.{v.name}" for v in ds.variables})
+    write_dataset_json(path, header, prepared, ds, chunk=chunk)
+
+
 def test_written_file_is_schema_valid_and_reads_back(tmp_path, reference):
     schema = json.loads((reference / "dataset-json-1.1" / "schema" / "dataset.schema.json").read_text())
     path = tmp_path / "adsl.json"
-    write_dataset_json(_doc(), path)
+    _write(path)
+    assert json.loads(path.read_text()) == _doc()  # the streamed file is the whole document
     jsonschema.validate(json.loads(path.read_text()), schema)
     frame, meta = read_dataset_json(path)
     assert meta["name"] == "ADSL" and "rows" not in meta
@@ -80,7 +91,7 @@ def test_written_file_is_schema_valid_and_reads_back(tmp_path, reference):
     # one metadata line, then one line per record: stable, diff-friendly bytes
     lines = path.read_text().splitlines()
     assert len(lines) == 1 + 3 + 1 and lines[-1] == "]}"
-    write_dataset_json(_doc(), tmp_path / "again.json")
+    _write(tmp_path / "again.json", chunk=2)  # written two records at a time: the same bytes
     assert (tmp_path / "again.json").read_bytes() == path.read_bytes()
 
 
@@ -91,7 +102,7 @@ def test_an_empty_dataset_has_no_rows(tmp_path, reference):
                             study_oid="ST.S1", mdv_oid="MDV", created=CREATED,
                             item_oid={v.name: f"IT.ADSL.{v.name}" for v in ds.variables})
     assert doc["records"] == 0 and "rows" not in doc
-    write_dataset_json(doc, tmp_path / "e.json")
+    write_dataset_json(tmp_path / "e.json", doc, xpt_frame(empty, ds), ds)
     schema = json.loads((reference / "dataset-json-1.1" / "schema" / "dataset.schema.json").read_text())
     jsonschema.validate(json.loads((tmp_path / "e.json").read_text()), schema)
     frame, _ = read_dataset_json(tmp_path / "e.json")

@@ -89,7 +89,8 @@ def _groups(spec: Spec, frames: dict[str, pd.DataFrame]) -> list[DefineGroup]:
     out = []
     for ds in spec.datasets:
         prepared = xpt_frame(frames[ds.name], ds)
-        out.append(DefineGroup(ds.name, ds, ds.label, f"{ds.name.lower()}.xpt", prepared, expected_widths(prepared, ds)))
+        out.append(DefineGroup(ds.name, ds, ds.label, f"{ds.name.lower()}.xpt", prepared,
+                               expected_widths(prepared, ds)))
     return out
 
 
@@ -258,8 +259,8 @@ def test_adam_define_parameters_value_level_and_codelist(reference):
     root = etree.fromstring(data)
     assert schema.validate(root), schema.error_log
     assert [(s.get("Name"), s.get("Version"), s.get("PublishingSet")) for s in
-            root.xpath("//def:Standard", namespaces=NS)] == [("ADaMIG", "1.3", None), ("CDISC/NCI", "2025-09-26", "ADaM"),
-                                                            ("CDISC/NCI", "2025-03-28", "SDTM")]
+            root.xpath("//def:Standard", namespaces=NS)] == [
+        ("ADaMIG", "1.3", None), ("CDISC/NCI", "2025-09-26", "ADaM"), ("CDISC/NCI", "2025-03-28", "SDTM")]
     ig = _one(root, "//odm:ItemGroupDef")
     assert ig.get("Domain") is None and ig.get("Purpose") == "Analysis"
     cl = _one(root, "//odm:CodeList[@OID='CL.ADLB.PARAMCD']")
@@ -291,3 +292,50 @@ def test_schema_errors_stop_the_write(tmp_path):
         write_define(spec, [group], tmp_path / "define.xml", CREATED)
     assert err.value.problems[0].rule == "DEFINE-XSD" and "NOT A CLASS" in err.value.problems[0].message
     assert not (tmp_path / "define.xml").exists()
+
+
+def test_annotated_crf_pages_link_collected_origins(reference):
+    dm = Dataset("DM", "Demographics", "SPECIAL PURPOSE", "One record per subject", ("STUDYID",), (
+        V("DM", "STUDYID", "Study Identifier", order=1, origin="Assigned"),
+        V("DM", "AGE", "Age", "integer", 2, origin="Collected", source="Investigator", pages="12"),
+        V("DM", "SEX", "Sex", order=3, origin="Collected", source="Investigator", pages="12, 14"),
+        V("DM", "RACE", "Race", order=4, origin="Collected", pages="13-15"),
+        V("DM", "ETHNIC", "Ethnicity", order=5, origin="Collected", pages="enrol")))
+    spec = Spec("demo.xlsx", "0" * 64, STUDY, (dm,), (), (), (), ())
+    frame = pd.DataFrame({"STUDYID": ["S1"], "AGE": [40.0], "SEX": ["F"], "RACE": ["ASIAN"], "ETHNIC": [""]})
+    prepared = xpt_frame(frame, dm)
+    group = DefineGroup("DM", dm, dm.label, "dm.xpt", prepared, expected_widths(prepared, dm))
+    odm, _ = build_define(spec, [group], CREATED, acrf="acrf.pdf")
+    data = define_bytes(odm)
+    assert xsd_problems(data, "define.xml") == []
+    root = etree.fromstring(data)
+    assert _one(root, "//def:AnnotatedCRF/def:DocumentRef").get("leafID") == "LF.acrf"
+    leaf = _one(root, "//odm:MetaDataVersion/def:leaf")
+    assert (leaf.get("ID"), leaf.get("{http://www.w3.org/1999/xlink}href")) == ("LF.acrf", "acrf.pdf")
+    refs = {name: _one(root, f"//odm:ItemDef[@OID='IT.DM.{name}']/def:Origin/def:DocumentRef/def:PDFPageRef").attrib
+            for name in ("AGE", "SEX", "RACE", "ETHNIC")}
+    assert refs == {"AGE": {"Type": "PhysicalRef", "PageRefs": "12"},
+                    "SEX": {"Type": "PhysicalRef", "PageRefs": "12 14"},
+                    "RACE": {"Type": "PhysicalRef", "FirstPage": "13", "LastPage": "15"},
+                    "ETHNIC": {"Type": "NamedDestination", "PageRefs": "enrol"}}
+    assert not root.xpath("//odm:ItemDef[@OID='IT.DM.STUDYID']//def:DocumentRef", namespaces=NS)
+    # without an annotated CRF in the package the pages are not linked (no dangling leaf)
+    odm, _ = build_define(spec, [group], CREATED)
+    plain = etree.fromstring(define_bytes(odm))
+    assert not plain.xpath("//def:DocumentRef | //def:AnnotatedCRF", namespaces=NS)
+
+
+def test_annotated_crf_attribute_must_name_a_pdf(tmp_path):
+    import dataclasses
+
+    from export.package import annotated_crf
+    from subgen.study import StudyConfig
+
+    study = StudyConfig(tmp_path, "demo", tmp_path / "demo.xlsx", tmp_path / "raw")
+    assert annotated_crf(study, SDTM_SPEC) is None
+    named = dataclasses.replace(SDTM_SPEC, study=dataclasses.replace(STUDY, attributes=(("AnnotatedCRF", "acrf.pdf"),)))
+    with pytest.raises(ProblemError) as err:
+        annotated_crf(study, named)
+    assert err.value.problems[0].column == "AnnotatedCRF" and err.value.problems[0].rule == "PKG-INPUT"
+    (tmp_path / "acrf.pdf").write_bytes(b"%PDF-1.4\n")
+    assert annotated_crf(study, named) == tmp_path / "acrf.pdf"

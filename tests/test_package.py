@@ -64,7 +64,8 @@ def _folders(base: Path, study: str) -> dict[str, Path]:
 
 
 def _specs(root: Path, study: str) -> dict:
-    return {"SDTM": load_spec(root / "specs" / f"{study}.xlsx"), "ADaM": load_spec(root / "specs" / f"{study}_adam.xlsx")}
+    return {"SDTM": load_spec(root / "specs" / f"{study}.xlsx"),
+            "ADaM": load_spec(root / "specs" / f"{study}_adam.xlsx")}
 
 
 def _hashes(folder: Path) -> dict[str, str]:
@@ -161,7 +162,8 @@ def test_define_values_worked_out_by_hand(packaged):
     define, groups, items = _define(sdtm)
     # USUBJID = STUDYID-SUBJID = 'MSEXO01-101001': 14 characters in every dataset
     assert items["IT.DM.USUBJID"].get("Length") == "14" and items["IT.AE.USUBJID"].get("Length") == "14"
-    dm_keys = {items[r.get("ItemOID")].get("Name"): r.get("KeySequence") for r in groups["DM"].findall("odm:ItemRef", NS)}
+    dm_keys = {items[r.get("ItemOID")].get("Name"): r.get("KeySequence")
+               for r in groups["DM"].findall("odm:ItemRef", NS)}
     assert dm_keys["STUDYID"] == "1" and dm_keys["USUBJID"] == "2"
     supp = define.xpath("//odm:ItemDef[@OID='IT.SUPPDM.QVAL.RANDNO']", namespaces=NS)[0]
     assert (supp.get("Name"), _text(supp)) == ("RANDNO", "Randomization Number")
