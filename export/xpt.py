@@ -205,15 +205,26 @@ def char_values(series: pd.Series) -> pd.Series:
     s = series.reset_index(drop=True)
     if isinstance(s.dtype, pd.CategoricalDtype):
         s = s.astype(object)
-    text = s.where(_is_text_column(s), "").astype(object)
-    return text.astype(str).str.rstrip(" ")
+    is_text = _is_text_column(s)
+    # each distinct value is trimmed once (clinical columns repeat few values many times)
+    text = pd.Series(_per_unique(s, lambda v: v.rstrip(" ") if isinstance(v, str) else "", ""), dtype=object)
+    return text.where(is_text, "").astype(str)
+
+
+def _per_unique(series: pd.Series, func, missing: Any) -> np.ndarray:
+    """``func`` of every value as an object array, computed once per distinct value (``missing`` for nulls)."""
+    codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
+    values = np.empty(len(uniques) + 1, dtype=object)
+    values[:-1] = [func(v) for v in uniques]
+    values[-1] = missing
+    return values[codes]
 
 
 def byte_lengths(text: pd.Series) -> np.ndarray:
     """UTF-8 byte length of each string of ``text`` as an int64 array."""
     if len(text) == 0:
         return np.zeros(0, dtype=np.int64)
-    return text.str.encode("utf-8").str.len().to_numpy(dtype=np.int64)
+    return _per_unique(text, lambda v: len(v.encode("utf-8")), 0).astype(np.int64)
 
 
 def char_width(text: pd.Series) -> int:
@@ -357,7 +368,8 @@ def _char_problems(series: pd.Series, var: Variable, ds: str) -> tuple[list[Prob
                                "Variables sheet", rule="XPT-TYPE"))
     text = char_values(s)
     lengths = byte_lengths(text)
-    bad_ascii = text.str.contains(_NOT_PRINTABLE, regex=True).to_numpy(dtype=bool)
+    not_printable = re.compile(_NOT_PRINTABLE)
+    bad_ascii = _per_unique(text, lambda v: not_printable.search(v) is not None, False).astype(bool)
     if bad_ascii.any():
         found = text[bad_ascii].str.extract(_FIRST_BAD)
         for pos, prefix, ch in zip(np.flatnonzero(bad_ascii), found[0], found[1]):
@@ -783,8 +795,8 @@ def _compare_values(ds: str, reader: str, got: pd.DataFrame, prepared: pd.DataFr
                                            row=int(pos) + 1, column=name, value=repr(float(act[pos]))))
         else:
             exp = prepared[name].iloc[:rows]
-            col = got[name].iloc[:rows].reset_index(drop=True).astype(object)
-            act = col.where(col.notna(), "").astype(str).str.rstrip(" ")
+            col = got[name].iloc[:rows].reset_index(drop=True)
+            act = pd.Series(_per_unique(col, lambda v: str(v).rstrip(" "), ""), dtype=object)
             bad = (exp.to_numpy(dtype=object) != act.to_numpy(dtype=object))
             for pos in np.flatnonzero(bad):
                 out.append(_verify_problem(ds, f"{reader} reads {_clip(act.iloc[pos])!r}, written "
