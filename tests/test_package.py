@@ -177,6 +177,19 @@ def test_define_values_worked_out_by_hand(packaged):
     assert items["IT.ADSL.TRTSDT"].get("{http://www.cdisc.org/ns/def/v2.1}DisplayFormat") == "DATE9."
 
 
+@pytest.mark.slow
+def test_the_package_validates_against_its_own_define_xml(packaged):
+    """define.xml is complete enough to be the metadata a validator checks the package against."""
+    from validation.run import validate_folder
+
+    folder = _folders(packaged, "ms_exo")["SDTM"]
+    result = validate_folder(folder, define=folder / "define.xml")
+    prov = dict(result.provenance)
+    assert {k: v for k, v in prov.items() if k.startswith("metadata ")} == {
+        f"metadata {p.stem.upper()}": "define.xml define.xml" for p in folder.glob("*.xpt")}
+    assert result.may_export, result.blocking[["dataset", "rule", "message"]].to_string()
+
+
 # --------------------------------------------------------------------------------------------
 # Dataset-JSON
 
