@@ -77,8 +77,9 @@ def test_whole_pipeline_runs_with_sockets_blocked(tmp_path: Path, monkeypatch) -
         monkeypatch.setattr(socket, name, _refuse(name))
     code, out, err = run_cli(copy.argv())
     assert code == 0, err
-    commands = {"adam"} & set(_commands())
-    for command in sorted(commands):
+    # every later stage, in pipeline order, that this build of the CLI has
+    commands = [c for c in ("adam", "validate", "package", "report") if c in set(_commands())]
+    for command in commands:
         code, out, err = run_cli([command, "--study", str(copy.folder), "--out", str(copy.out)])
         assert code == 0, err
     assert _NoNetwork.attempts == []

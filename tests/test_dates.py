@@ -47,3 +47,57 @@ def test_study_day_has_no_day_zero() -> None:
     dy = study_day(pd.Series(["2024-03-05", "2024-03-04T23:59", "2024-04-05", "2024-03"]), ref)
     assert dy.tolist()[:3] == [1, -1, 32]
     assert pd.isna(dy[3])
+
+
+# ----------------------------------------------------------------------------- property-based
+import calendar  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+
+
+@st.composite
+def edc_dates(draw) -> tuple[str, str]:
+    """A valid EDC date (DD-MON-YYYY, UN day, UNK month) and the ISO 8601 text it must become."""
+    year = draw(st.integers(1900, 2100))
+    month = draw(st.one_of(st.none(), st.integers(1, 12)))
+    if month is None:
+        return f"UN-UNK-{year}", f"{year:04d}"
+    day = draw(st.one_of(st.none(), st.integers(1, calendar.monthrange(year, month)[1])))
+    mon = draw(st.sampled_from([MONTHS[month - 1], MONTHS[month - 1].lower(), MONTHS[month - 1].title()]))
+    if day is None:
+        return f"UN-{mon}-{year}", f"{year:04d}-{month:02d}"
+    return f"{day:02d}-{mon}-{year}", f"{year:04d}-{month:02d}-{day:02d}"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(edc_dates(), min_size=1, max_size=20))
+def test_any_valid_partial_date_round_trips(cases: list[tuple[str, str]]) -> None:
+    raw = pd.Series([c[0] for c in cases])
+    out, reason = iso_date(raw)
+    assert out.tolist() == [c[1] for c in cases]
+    assert reason.isna().all()
+    # ISO input that is already partial stays exactly as it is
+    again, why = iso_date(out)
+    assert again.tolist() == out.tolist() and why.isna().all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1900, 2100), st.integers(1, 12), st.integers(29, 35))
+def test_impossible_days_are_rejected_with_a_reason(year: int, month: int, day: int) -> None:
+    last = calendar.monthrange(year, month)[1]
+    raw = pd.Series([f"{day:02d}-{MONTHS[month - 1]}-{year}", f"{year}-{month:02d}-{day:02d}"])
+    out, reason = iso_date(raw)
+    if day <= last:
+        assert out.tolist() == [f"{year}-{month:02d}-{day:02d}"] * 2 and reason.isna().all()
+    else:
+        assert out.isna().all() and reason.str.contains("impossible calendar date").all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1000, 1899), st.integers(1, 12), st.integers(1, 28))
+def test_years_before_1900_are_rejected(year: int, month: int, day: int) -> None:
+    out, reason = iso_date(pd.Series([f"{day:02d}-{MONTHS[month - 1]}-{year}"]))
+    assert pd.isna(out[0]) and "year before 1900" in reason[0]
