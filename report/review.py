@@ -188,7 +188,8 @@ def validation_section(inputs: ReviewInputs, commands: dict[str, str]) -> Sectio
         counts["Open"] = 0
         counts["Waived"] = 0
     else:
-        waived = findings.get("Waived", pd.Series("", index=findings.index)).astype("string").fillna("") != ""
+        flag = findings.get("Waived", pd.Series("", index=findings.index)).astype("string").fillna("")
+        waived = flag.str.strip().str.upper().isin(["YES", "Y", "TRUE"])  # the validation report writes Yes/No
         issues = pd.to_numeric(findings.get("Count", 1), errors="coerce").fillna(1).astype(int)
         counts["Open"] = issues[~waived].groupby(findings["Severity"][~waived]).sum().reindex(SEVERITIES, fill_value=0)
         counts["Waived"] = issues[waived].groupby(findings["Severity"][waived]).sum().reindex(SEVERITIES, fill_value=0)

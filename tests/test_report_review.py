@@ -28,9 +28,9 @@ def _validation_report(out_dir: Path, tamper: str | None = None) -> None:
         provenance[f"input {tamper} sha256"] = "0" * 64
     findings = [
         {"Dataset": "LB", "Record": 3, "USUBJID": "X", "Rule": "SD-LB-RANGE", "Severity": "Error", "Count": 1,
-         "Waived": "", "Message": "out of range"},
+         "Waived": "No", "Message": "out of range"},
         {"Dataset": "TS", "Record": 1, "USUBJID": "", "Rule": "XD-TS-FDA", "Severity": "Warning", "Count": 1,
-         "Waived": "yes", "Message": "missing TS parameter"},
+         "Waived": "Yes", "Message": "missing TS parameter"},
     ]
     checks = [{"check": "A", "dataset": "LB", "findings": 1, "outcome": "issues found", "reason": "", "rule": "A"},
               {"check": "B", "dataset": "DM", "findings": 0, "outcome": "passed", "reason": "", "rule": "B"},
