@@ -61,6 +61,7 @@ report: $(STAMP)
 	@for s in $(STUDIES); do $(BIN)/subgen report --study $$s --out $(OUT) || exit $$?; done
 
 test: $(STAMP)
+	@bash tools/ensure-chromium.sh
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 # Benchmark: raw CSV -> sdtm -> adam -> validate -> package per size, each stage against its floor.

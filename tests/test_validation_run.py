@@ -404,3 +404,15 @@ def test_a_package_folder_validated_against_a_spec(built, root):
     cut = load_spec(root / "specs" / "t2dm_exo.xlsx").study.data_cut.isoformat()
     assert prov["metadata DM"] == "spec t2dm_exo.xlsx" and prov["data cut"] == cut
     assert prov["input sdtm/dm.xpt sha256"] == hashlib.sha256((built["t2dm_exo"] / "dm.xpt").read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("study", STUDIES)
+def test_html_report_opens_in_headless_chromium_without_requests(validated, study, tmp_path):
+    """The QA reviewer's page renders offline: Chromium shows the tables and the page asks for nothing."""
+    from browser import page_requests, render
+
+    _, folder, _ = validated[study]
+    rendered = render(folder / HTML_NAME, tmp_path / "browser", width=1280, height=2000)
+    assert rendered.screenshot.stat().st_size > 10_000  # a real page was painted, not a blank window
+    assert page_requests(rendered.netlog) == []
+    assert "Issue Summary" in rendered.dom and "Provenance" in rendered.dom and "XD-USUBJID-DM" in rendered.dom
