@@ -45,6 +45,7 @@ def plot_by_visit(summary: pd.DataFrame, title: str, ylabel: str, zero_line: boo
         if zero_line:
             ax.axhline(0, color="#888888", linewidth=0.8, linestyle="--")
         ax.set_xticks(range(len(positions)), list(visits["AVISIT"]), rotation=0)
+        ax.set_xlim(-0.5, len(positions) - 0.5)  # one visit stays in the middle, not at the edges
         ax.set_title(title, loc="left", fontsize=10, fontweight="bold")
         ax.set_ylabel(ylabel)
         ax.grid(axis="y", color="#e5e5e5", linewidth=0.6)
