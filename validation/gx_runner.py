@@ -328,6 +328,92 @@ def _validate(data: pd.DataFrame, suite: Any) -> Any:
     return batch.validate(suite, result_format="COMPLETE")
 
 
+#: Expectation types whose verdict on a record depends only on that record's value in one column.
+#: On a large frame they run on the column's distinct values (:func:`_validate_results`).
+VALUE_WISE = frozenset({
+    "expect_column_values_to_not_be_null", "expect_column_values_to_be_null",
+    "expect_column_values_to_be_in_set", "expect_column_values_to_not_be_in_set",
+    "expect_column_values_to_match_regex", "expect_column_values_to_not_match_regex",
+    "expect_column_values_to_match_regex_list", "expect_column_values_to_not_match_regex_list",
+    "expect_column_value_lengths_to_be_between", "expect_column_value_lengths_to_equal",
+    "expect_column_values_to_be_between",
+})
+#: Frames with at least this many records run their value-wise expectations on distinct values.
+COMPACT_MIN_ROWS = 10_000
+#: Result keys that describe the distinct-value frame, not the dataset: dropped from mapped results.
+_COMPACT_ONLY_KEYS = ("element_count", "missing_count", "missing_percent", "unexpected_percent",
+                      "unexpected_percent_total", "unexpected_percent_nonmissing", "unexpected_list",
+                      "partial_unexpected_list", "partial_unexpected_index_list", "partial_unexpected_counts",
+                      "unexpected_rows")
+
+
+def _value_wise_column(expectation: Any) -> str | None:
+    """The column of a value-wise expectation (no row condition, no ``mostly`` below 1), else None."""
+    column = getattr(expectation, "column", None)
+    if expectation.expectation_type not in VALUE_WISE or not column:
+        return None
+    if getattr(expectation, "row_condition", None) or getattr(expectation, "mostly", 1) not in (None, 1, 1.0):
+        return None
+    return column
+
+
+def _compact(data: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """A frame of each column's distinct values (null counts as one), and how its rows map back.
+
+    Each compact column holds the first record of every distinct value (same dtype, same value),
+    padded to the longest column by repeating its first value (a repeated value gets the same
+    verdict). Returned per column: value code of each compact position, value code of each record.
+    """
+    picks: dict[str, np.ndarray] = {}
+    codes_of: dict[str, np.ndarray] = {}
+    for col in columns:
+        codes, uniques = pd.factorize(data[col], use_na_sentinel=True)
+        codes = np.where(codes < 0, len(uniques), codes)  # null is one more distinct value
+        picks[col] = np.flatnonzero(~pd.Series(codes).duplicated().to_numpy())
+        codes_of[col] = codes
+    length = max(len(p) for p in picks.values())
+    frame, maps = {}, {}
+    for col, first in picks.items():
+        pos = np.concatenate([first, np.full(length - len(first), first[0], dtype=first.dtype)])
+        frame[col] = data[col].iloc[pos].reset_index(drop=True)
+        maps[col] = (codes_of[col][pos], codes_of[col])
+    return pd.DataFrame(frame), maps
+
+
+def _validate_results(data: pd.DataFrame, expectations: list[Any], name: str) -> list[Any]:
+    """GX results of ``expectations`` on ``data``, each group validated as one whole suite.
+
+    On a frame of :data:`COMPACT_MIN_ROWS` records or more, the value-wise expectations run on the
+    distinct values of their columns (:func:`_compact`) and their results are mapped back to the
+    records: ``unexpected_index_list`` lists every record whose value failed and
+    ``unexpected_count`` counts them, as a run on the whole frame gives. The other expectations
+    (table level, several columns, row conditions) run on the whole frame.
+    """
+    gx_module = import_gx()
+    columns = {id(e): _value_wise_column(e) for e in expectations} if len(data) >= COMPACT_MIN_ROWS else {}
+    value_wise = [e for e in expectations if columns.get(id(e))]
+    whole = [e for e in expectations if not columns.get(id(e))]
+    results = []
+    if whole:
+        results += list(_validate(data, gx_module.ExpectationSuite(name=name, expectations=whole)).results)
+    if value_wise:
+        compact, maps = _compact(data, list(dict.fromkeys(columns[id(e)] for e in value_wise)))
+        column_of = {(e.meta or {}).get("_run_id"): columns[id(e)] for e in value_wise}
+        for result in _validate(compact, gx_module.ExpectationSuite(name=name, expectations=value_wise)).results:
+            detail = result.result
+            column = column_of.get((result.expectation_config.meta or {}).get("_run_id"))
+            if column is not None and isinstance(detail, dict) and "unexpected_index_list" in detail:
+                compact_codes, codes = maps[column]
+                failed = compact_codes[[int(i) for i in detail["unexpected_index_list"] or ()]]
+                records = np.flatnonzero(np.isin(codes, failed))
+                for key in _COMPACT_ONLY_KEYS:
+                    detail.pop(key, None)
+                detail["unexpected_index_list"] = records.tolist()
+                detail["unexpected_count"] = int(len(records))
+            results.append(result)
+    return results
+
+
 @dataclass(frozen=True)
 class ExpectationRun:
     """The outcome of one expectation of a suite (see :mod:`validation.outcomes`).
@@ -368,7 +454,6 @@ def run_suite_checks(frame: pd.DataFrame, suite: Any, *,
     """
     from validation.outcomes import EXECUTION_ERROR, ISSUES, NOT_APPLICABLE, PASSED
 
-    gx_module = import_gx()
     where = str(suite.name)
     original = frame.reset_index(drop=True)
     data = prepare_frame(frame)
@@ -396,9 +481,7 @@ def run_suite_checks(frame: pd.DataFrame, suite: Any, *,
         try:
             with _LOCK, warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                outcome = _validate(data, gx_module.ExpectationSuite(name=where,
-                                                                     expectations=expectations))
-            results = list(outcome.results)
+                results = _validate_results(data, expectations, where)
         except Exception as exc:  # GX failed as a whole: every check is reported, none passed
             text = f"{type(exc).__name__}: {exc}"
             for position, config in runnable.values():
