@@ -51,8 +51,9 @@ class V:
 
 
 def date(name: str, label: str, method: str = "", predecessor: str = "", core: str = "Perm") -> V:
-    """A SAS date variable (integer days since 1960-01-01, DATE9.)."""
-    return V(name, label, "integer", 8, origin="Derived", method=method, predecessor=predecessor, core=core,
+    """A SAS date variable (integer days since 1960-01-01, DATE9.): Derived by a method, or a Predecessor copy."""
+    origin = "Predecessor" if predecessor and not method else "Derived"
+    return V(name, label, "integer", 8, origin=origin, method=method, predecessor=predecessor, core=core,
              fmt="DATE9.")
 
 
