@@ -36,6 +36,7 @@ EXAMPLES = {
                "  subgen package --study studies/ms_exo --out out --split-threshold-bytes 100000 --format xpt",
     "report": "subgen report --study studies/ms_exo --out out   # then open out/ms_exo/review/review.html",
     "init": "subgen init my_study --dir studies   # then: subgen sdtm --study studies/my_study --out out",
+    "all": "subgen all --study studies/ms_exo --out out   # sdtm, adam, validate, package, report",
 }
 
 
@@ -124,7 +125,20 @@ def _parser() -> argparse.ArgumentParser:
     from export.cli import HELP as package_help, add_arguments as package_arguments
 
     package_arguments(add("package", package_help))
+
+    w = add("all", "Run every stage for one study in order: sdtm, adam (when study.toml names an ADaM spec), "
+                   "validate, package, report; stops at the first stage that fails, with that stage's exit code.")
+    w.add_argument("--study", required=True, type=Path, help="study folder holding study.toml (e.g. studies/ms_exo)")
+    w.add_argument("--out", default=Path("out"), type=Path, help="output root; every stage writes under OUT/<study>/")
     return p
+
+
+def stages_for(study: Path) -> list[str]:
+    """The stages ``subgen all`` runs for ``study``, in order (adam only when the study has an ADaM spec)."""
+    from subgen.study import load_study
+
+    has_adam = load_study(study).adam_spec_path is not None
+    return ["sdtm", *(["adam"] if has_adam else []), "validate", "package", "report"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -263,6 +277,15 @@ def _run(args: argparse.Namespace) -> int:
         from export.cli import run_package_command
 
         return run_package_command(args)
+    if args.command == "all":
+        for stage in stages_for(args.study):
+            step = _parser().parse_args([stage, "--study", str(args.study), "--out", str(args.out)])
+            step.quiet, step.verbose, step.debug = args.quiet, args.verbose, args.debug
+            code = _run(step)
+            if code:
+                print(f"subgen all: stopped at {stage} (exit {code})", file=sys.stderr)
+                return code
+        return 0
     raise AssertionError(args.command)
 
 

@@ -90,3 +90,12 @@ def test_progress_bars_only_when_turned_on(capsys):
         progress.configure(False)
     err = capsys.readouterr().err
     assert "x: SDTM" in err and "0/2" in err
+
+
+def test_all_runs_every_stage_in_order_and_skips_adam_without_an_adam_spec(root) -> None:
+    from subgen.cli import _parser, stages_for
+
+    assert stages_for(root / "studies" / "ms_exo") == ["sdtm", "adam", "validate", "package", "report"]
+    assert stages_for(root / "studies" / "ms_exo_card") == ["sdtm", "validate", "package", "report"]
+    args = _parser().parse_args(["all", "--study", "studies/ms_exo", "--out", "o"])
+    assert (args.command, str(args.study), str(args.out)) == ("all", "studies/ms_exo", "o")
