@@ -368,7 +368,7 @@ def _value_level(rows: list[tuple[int, dict[str, str]]], ds_vars: dict[str, set[
                                 _int(r.get("Significant Digits", ""), "ValueLevel", n, "Significant Digits", c),
                                 _yes(r.get("Mandatory", ""), "ValueLevel", n, "Mandatory", c),
                                 r.get("Description") or None, r.get("Pages") or None, r.get("Comment") or None, n,
-                                r.get("Evaluator") or None))
+                                r.get("Evaluator") or None, r.get("Source") or None))
         _check_qualifier(out[-1], c)
     return tuple(out)
 

@@ -124,6 +124,7 @@ class ValueLevel:
     comment: str | None = None
     row: int = 0
     evaluator: str | None = None  # QEVAL of a supplemental qualifier
+    source: str | None = None  # origin source (Investigator, Sponsor, Subject, Vendor), as in define.xml
 
     @property
     def qnam(self) -> str | None:
