@@ -20,6 +20,7 @@ from typing import Callable, Literal
 import pandas as pd
 
 from sdtm import dates
+from sdtm.distinct import map_distinct
 from subgen.problems import Problem
 from subgen.raw import FILE_COL, ROW_COL
 from subgen.spec.model import Mapping, normalise_term
@@ -105,8 +106,7 @@ def assign_ct(rows: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
     raw = _blank_to_na(ctx.column(rows, mapping.raw_column, mapping))
     codelist = ctx.codelist_of(mapping)
     table = codelist.lookup_table()
-    key = raw.map(lambda v: normalise_term(v) if isinstance(v, str) else v)
-    mapped = key.map(table).astype("string")
+    mapped = map_distinct(raw, lambda v: table.get(normalise_term(v)) if isinstance(v, str) else None, "string")
     bad = raw.notna() & mapped.isna()
     if bad.any():
         kept = "; kept as entered (the codelist is extensible)" if codelist.extensible else ""

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sdtm.distinct import on_distinct
+
 MONTHS = {m: f"{i:02d}" for i, m in enumerate(
     ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1)}
 UNKNOWN = {"UN", "UK", "UNK", "UKN", "--", ""}
@@ -22,6 +24,7 @@ _ISO = r"^(?P<y>\d{4})(?:-(?P<m>\d{2})(?:-(?P<d>\d{2}))?)?$"
 _TIME = r"^(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?$"
 
 
+@on_distinct
 def iso_date(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Convert raw date text to ISO 8601 (possibly partial).
 
@@ -69,6 +72,7 @@ def iso_date(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     return result, reason
 
 
+@on_distinct
 def iso_time(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Convert raw ``HH:MM[:SS]`` text to ISO 8601 time; returns ``(iso, reason)`` like :func:`iso_date`."""
     text = raw.fillna("").astype(str).str.strip()

@@ -23,6 +23,7 @@ import pandas as pd
 from sdtm import dates
 from sdtm.algorithms import REGISTRY, dependencies, is_dataset_level, parse_lookup, unknown_algorithm_problem
 from sdtm.conditions import ConditionError, condition_columns, evaluate, parse_condition
+from sdtm.distinct import stripped
 from subgen.problems import Problem, ProblemError
 from subgen.raw import FILE_COL, LINEAGE_COLS, ROW_COL, read_form
 from subgen.spec.model import Codelist, Dataset, Form, Mapping, Source, Spec
@@ -510,7 +511,9 @@ def conform(ctx: BuildContext, frame: pd.DataFrame, dataset: Dataset, sort: bool
         col = frame[v.name] if v.name in frame.columns else pd.Series(pd.NA, index=frame.index)
         if v.is_numeric:
             out[v.name] = pd.to_numeric(col, errors="coerce").astype("Float64")
-            text = col.astype("string").str.strip()
+            if pd.api.types.is_numeric_dtype(col):  # numbers already: no text can be lost
+                continue
+            text = stripped(col)
             bad = (text.ne("") & out[v.name].isna()).fillna(False)
             if bad.any() and FILE_COL in frame.columns:  # never turn text into a missing number silently
                 for file, row, value in zip(frame.loc[bad, FILE_COL], frame.loc[bad, ROW_COL], text[bad]):
@@ -519,7 +522,7 @@ def conform(ctx: BuildContext, frame: pd.DataFrame, dataset: Dataset, sort: bool
                                "point), or record the test as not done", "MAP-NUMBER")
         else:
             s = col.astype("string")
-            out[v.name] = s.mask(s.str.strip().eq(""))
+            out[v.name] = s.mask(stripped(s).eq(""))
     for col in (*LINEAGE_COLS, SOURCE_COL):
         if col in frame.columns:
             out[col] = frame[col].values

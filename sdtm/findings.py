@@ -20,6 +20,7 @@ import pandas as pd
 
 from sdtm import dates
 from sdtm.algorithms import algorithm
+from sdtm.distinct import on_distinct
 from sdtm.visits import _report_records
 from subgen.raw import FILE_COL, ROW_COL
 from subgen.spec.model import Mapping, UnitConversion
@@ -85,6 +86,7 @@ def sig_round(values: pd.Series, digits: int = SIG_DIGITS) -> pd.Series:
     return pd.Series(np.round(x * scale) / scale, index=values.index).astype("Float64")
 
 
+@on_distinct
 def format_number(values: pd.Series) -> pd.Series:
     """Numbers as plain decimal text without exponent or trailing zeros (12.4, 9.99, 100, 0.0005)."""
     x = values.astype("Float64")
@@ -92,6 +94,7 @@ def format_number(values: pd.Series) -> pd.Series:
     return text.reindex(values.index).astype("string")
 
 
+@on_distinct
 def parse_results(orres: pd.Series) -> pd.DataFrame:
     """Classify raw result text: NUMBER (float or NA), OP and LIMIT for '<0.5'-style results, COMMA flag."""
     text = orres.astype("string").str.strip()

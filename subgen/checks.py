@@ -136,8 +136,8 @@ def scan_personal_data(ctx) -> list[Problem]:
                for var in ctx.spec.dataset(name).variables if not var.is_numeric and var.name in frame]
     if not columns:
         return []
-    cells = pd.Series(pd.unique(pd.concat([ctx.datasets[n][v.name].astype("string") for n, v in columns])
-                                .dropna()), dtype="string")
+    cells = pd.Series(pd.unique(pd.concat([pd.Series(ctx.datasets[n][v.name].astype("string").unique())
+                                           for n, v in columns]).dropna()), dtype="string")
     key = cells.str.strip().str.upper()
     found = key.where(key.isin(origin.index))
     if pattern is not None:
