@@ -27,6 +27,7 @@ from __future__ import annotations
 import time
 
 _T0 = time.perf_counter()
+_C0 = time.process_time()  # CPU seconds of this process so far (interpreter start before this is negligible)
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -141,48 +142,69 @@ def run_suites(gx, frames: dict[str, pd.DataFrame], suites: Path) -> int:
     return n
 
 
+class _Clock:
+    """Wall and CPU seconds of named components, measured one after the other."""
+
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self._t = self._c = 0.0
+
+    def start(self) -> None:
+        """Start timing a component."""
+        self._t, self._c = time.perf_counter(), time.process_time()
+
+    def stop(self, name: str) -> None:
+        """Record the component started last under ``name``."""
+        self.wall[name] = round(time.perf_counter() - self._t, 3)
+        self.cpu[name] = round(time.process_time() - self._c, 3)
+
+
 def measure(stage: str, out: Path, raw: Path | None, json_too: bool) -> dict:
     """Run the floor components of ``stage`` on the study output folder ``out``; seconds per component."""
     gx = _import_gx() if "gx" in COMPONENTS[stage] else None
-    result: dict = {"stage": stage, "components": {}}
-    startup = time.perf_counter() - _T0
-    result["components"]["startup"] = round(startup, 3)
+    clock = _Clock()
+    clock.wall["startup"] = round(time.perf_counter() - _T0, 3)
+    clock.cpu["startup"] = round(time.process_time() - _C0, 3)
+    result: dict = {"stage": stage}
     sdtm, adam = out / "sdtm", out / "adam"
-    t = time.perf_counter
     if stage == "sdtm":
-        t0 = t()
-        _, n_in = read_csvs(raw)
-        result["components"]["read_csv"] = round(t() - t0, 3)
+        clock.start()
+        read_csvs(raw)
+        clock.stop("read_csv")
         frames = read_xpts(sdtm)
         suites = sdtm / "reports" / "suites"
     elif stage == "adam":
-        t0 = t()
+        clock.start()
         read_xpts(sdtm)
-        result["components"]["read_xpt"] = round(t() - t0, 3)
+        clock.stop("read_xpt")
         frames = read_xpts(adam)
         suites = adam / "reports" / "suites"
     else:
-        t0 = t()
+        clock.start()
         frames = read_xpts(sdtm, adam)
-        result["components"]["read_xpt"] = round(t() - t0, 3)
+        clock.stop("read_xpt")
         suites = out / "validation" / "suites"
     result["records"] = sum(len(f) for f, _ in frames.values())
     if gx is not None:
         prepared = gx_frames(frames)
-        t0 = t()
+        clock.start()
         result["expectations"] = run_suites(gx, prepared, suites)
-        result["components"]["gx"] = round(t() - t0, 3)
+        clock.stop("gx")
         del prepared
     if "write_xpt" in COMPONENTS[stage]:
         with tempfile.TemporaryDirectory() as tmp:
-            t0 = t()
+            clock.start()
             write_xpts(frames, Path(tmp))
-            result["components"]["write_xpt"] = round(t() - t0, 3)
+            clock.stop("write_xpt")
             if stage == "package" and json_too:
-                t0 = t()
+                clock.start()
                 write_json(frames, Path(tmp))
-                result["components"]["write_json"] = round(t() - t0, 3)
-    result["seconds"] = round(sum(result["components"].values()), 3)
+                clock.stop("write_json")
+    result["components"] = clock.wall
+    result["components_cpu"] = clock.cpu
+    result["seconds"] = round(sum(clock.wall.values()), 3)
+    result["cpu_seconds"] = round(sum(clock.cpu.values()), 3)
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return result
 

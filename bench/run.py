@@ -105,6 +105,7 @@ def bench_size(subjects: int, work: Path, seed: int | None, floors: bool, stages
             m["floor"] = fl
             m["records"] = fl["records"]
             m["ratio"] = round(m["wall_s"] / fl["seconds"], 2) if fl["seconds"] else None
+            m["cpu_ratio"] = round(m["cpu_s"] / fl["cpu_seconds"], 2) if fl["cpu_seconds"] else None
         else:
             m["records"] = output_records(stage, out / "ms_exo")
         m["rows_per_s"] = round(m["records"] / m["wall_s"]) if m["wall_s"] else None
@@ -116,7 +117,9 @@ def bench_size(subjects: int, work: Path, seed: int | None, floors: bool, stages
                        "peak_rss_mb": max((s["peak_rss_mb"] for s in st), default=0.0)}
     if floors:
         result["total"]["floor_s"] = round(sum(s["floor"]["seconds"] for s in st), 3)
+        result["total"]["floor_cpu_s"] = round(sum(s["floor"]["cpu_seconds"] for s in st), 3)
         result["total"]["ratio"] = round(result["total"]["wall_s"] / result["total"]["floor_s"], 2)
+        result["total"]["cpu_ratio"] = round(result["total"]["cpu_s"] / result["total"]["floor_cpu_s"], 2)
     echo(format_stage("total", result["total"]))
     return result
 
@@ -149,9 +152,10 @@ def format_stage(name: str, m: dict) -> str:
     if "rows_per_s" in m and m["rows_per_s"] is not None:
         line += f" {m['rows_per_s']:>10,} rec/s"
     if "floor" in m:
-        line += f"   floor {m['floor']['seconds']:7.1f} s  ratio {m['ratio']:.2f}"
+        line += (f"   floor {m['floor']['seconds']:7.1f} s ({m['floor']['cpu_seconds']:.1f} cpu)"
+                 f"  ratio {m['ratio']:.2f} (cpu {m['cpu_ratio']:.2f})")
     elif "floor_s" in m:
-        line += f"   floor {m['floor_s']:7.1f} s  ratio {m['ratio']:.2f}"
+        line += f"   floor {m['floor_s']:7.1f} s ({m['floor_cpu_s']:.1f} cpu)  ratio {m['ratio']:.2f} (cpu {m['cpu_ratio']:.2f})"
     return line
 
 
