@@ -93,7 +93,7 @@ PANEL: tuple[LabTest, ...] = (
     _t("Creatine kinase", "CK", C, "Serum", "U/L", 0, 110, 80, 0.40, 0.25, "39", "308", "26", "192"),
     _t("Uric acid", "URATE", C, "Serum", "mg/dL", 1, 5.5, 4.4, 0.18, 0.08, "3.4", "7.0", "2.4", "6.0",
        si_unit="umol/L", factor=59.48),
-    _t("Cholesterol", "CHOL", C, "Serum", "mg/dL", 0, 195, 200, 0.15, 0.06, "", "200", si_unit="mmol/L",
+    _t("Cholesterol", "CHOL", C, "Serum", "mg/dL", 0, 188, 193, 0.15, 0.06, "", "200", si_unit="mmol/L",
        factor=0.02586),
 )
 
