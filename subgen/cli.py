@@ -37,6 +37,7 @@ EXAMPLES = {
     "report": "subgen report --study studies/ms_exo --out out   # then open out/ms_exo/review/review.html",
     "init": "subgen init my_study --dir studies   # then: subgen sdtm --study studies/my_study --out out",
     "all": "subgen all --study studies/ms_exo --out out   # sdtm, adam, validate, package, report",
+    "bench": "subgen bench --sizes 500 5000   # from the project folder; same as make bench SIZES=\"500 5000\"",
 }
 
 
@@ -130,6 +131,10 @@ def _parser() -> argparse.ArgumentParser:
                    "validate, package, report; stops at the first stage that fails, with that stage's exit code.")
     w.add_argument("--study", required=True, type=Path, help="study folder holding study.toml (e.g. studies/ms_exo)")
     w.add_argument("--out", default=Path("out"), type=Path, help="output root; every stage writes under OUT/<study>/")
+
+    b = add("bench", "Benchmark the whole path on simulated MS studies (per stage: seconds, rows/s, peak memory, "
+                     "ratio to its floor); options are those of python -m bench.run (see --sizes, --stages, --json).")
+    b.add_argument("bench_args", nargs=argparse.REMAINDER, help="passed to the benchmark, e.g. --sizes 500 5000")
     return p
 
 
@@ -143,6 +148,9 @@ def stages_for(study: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["bench"] and not {"-h", "--help"} & set(argv[1:]):
+        argv = ["bench", "--", *argv[1:]]  # every option after 'bench' belongs to the benchmark
     args = _parser().parse_args(argv)
     previous = _exit_on_sigterm()
     from subgen import progress
@@ -277,6 +285,13 @@ def _run(args: argparse.Namespace) -> int:
         from export.cli import run_package_command
 
         return run_package_command(args)
+    if args.command == "bench":
+        try:
+            from bench.run import main as bench_main
+        except ImportError as exc:
+            raise SystemExit("subgen bench runs from the project folder (it needs bench/): cd there and run it "
+                             f"again, or use make bench ({exc})") from exc
+        return bench_main([a for a in args.bench_args if a != "--"])
     if args.command == "all":
         for stage in stages_for(args.study):
             step = _parser().parse_args([stage, "--study", str(args.study), "--out", str(args.out)])

@@ -99,3 +99,13 @@ def test_all_runs_every_stage_in_order_and_skips_adam_without_an_adam_spec(root)
     assert stages_for(root / "studies" / "ms_exo_card") == ["sdtm", "validate", "package", "report"]
     args = _parser().parse_args(["all", "--study", "studies/ms_exo", "--out", "o"])
     assert (args.command, str(args.study), str(args.out)) == ("all", "studies/ms_exo", "o")
+
+
+def test_bench_subcommand_passes_its_options_to_the_benchmark(monkeypatch) -> None:
+    import bench.run
+    from subgen.cli import main
+
+    seen = []
+    monkeypatch.setattr(bench.run, "main", lambda argv: seen.append(argv) or 0)
+    assert main(["bench", "--sizes", "20", "--no-floors"]) == 0
+    assert seen == [["--sizes", "20", "--no-floors"]]
