@@ -24,6 +24,7 @@ import pandas as pd
 
 from adam import conditions
 from adam.registry import REGISTRY, Function, convert, is_codelist_hint, is_dataset_hint, parse_arguments
+from sdtm.distinct import map_distinct, stripped
 from subgen.problems import Problem, ProblemError
 from subgen.spec.model import Dataset, DerivationStep, Spec
 
@@ -67,7 +68,7 @@ def read_sdtm(folder: Path, name: str) -> pd.DataFrame:
         if pd.api.types.is_numeric_dtype(frame[col]):
             out[col] = frame[col].astype("Float64")
         else:
-            s = frame[col].astype("string").str.rstrip(" ")
+            s = map_distinct(frame[col], lambda v: str(v).rstrip(" "), "string")
             out[col] = s.mask(s.eq(""))
     return out
 
@@ -274,7 +275,7 @@ def conform(frame: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
             out[v.name] = pd.to_numeric(col, errors="coerce").astype("Float64")
         else:
             s = col.astype("string")
-            out[v.name] = s.mask(s.str.strip().eq(""))
+            out[v.name] = s.mask(stripped(s).eq(""))
     if TRACE_COL in frame.columns:
         out[TRACE_COL] = frame[TRACE_COL]
     keys = [k for k in dataset.keys if k in out.columns]

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from sdtm.distinct import on_distinct
+
 _CLAUSE = re.compile(
     r"""^\s*(?P<col>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)\s*(?:
         (?P<op>!=|=)\s*'(?P<val>[^']*)'
@@ -72,19 +74,20 @@ def evaluate(frame: pd.DataFrame, text: str | None) -> pd.Series:
     if not text:
         return mask
     for clause in parse_condition(text):
-        col = frame[clause.column].fillna("").astype(str).str.strip()
-        upper = col.str.upper()
-        wanted = {v.upper() for v in clause.values}
-        if clause.op == "=":
-            mask &= upper.isin(wanted)
-        elif clause.op == "!=":
-            mask &= ~upper.isin(wanted)
-        elif clause.op == "in":
-            mask &= upper.isin(wanted)
-        elif clause.op == "not in":
-            mask &= ~upper.isin(wanted)
-        elif clause.op == "blank":
-            mask &= col.eq("")
-        else:
-            mask &= col.ne("")
+        mask &= clause_mask(frame[clause.column], clause)
     return mask
+
+
+@on_distinct
+def clause_mask(values: pd.Series, clause: Clause) -> pd.Series:
+    """Which values meet one clause (computed once per distinct value)."""
+    col = values.fillna("").astype(str).str.strip()
+    upper = col.str.upper()
+    wanted = {v.upper() for v in clause.values}
+    if clause.op in ("=", "in"):
+        return upper.isin(wanted)
+    if clause.op in ("!=", "not in"):
+        return ~upper.isin(wanted)
+    if clause.op == "blank":
+        return col.eq("")
+    return col.ne("")
