@@ -533,7 +533,7 @@ def write_xpt(frame: pd.DataFrame, dataset: Dataset, path: Path, created: dateti
         if tmp.read_bytes() != data:
             raise RuntimeError(f"{tmp}: timestamps were not rewritten")
         if verify:
-            errors = [p for p in verify_xpt(tmp, frame, dataset) if p.severity != "Notice"]
+            errors = [p for p in verify_xpt(tmp, frame, dataset, prepared) if p.severity != "Notice"]
             if errors:
                 raise ProblemError(errors, f"{dataset.name}: the written XPT file does not read back as written")
         os.replace(tmp, path)
@@ -690,13 +690,26 @@ def read_xpt_both(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     must report, from the bytes).
     """
     path = Path(path)
-    data = path.read_bytes()
-    header = parse_xpt_header(data)
-    frame, rmeta = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
-    frame = frame.reset_index(drop=True)
-    pframe, pmeta, pwarnings = _pandas_read(path, header)
+    frame, meta = _pyreadstat_read(path, _byte_facts(path))
+    pframe, pmeta, pwarnings = _pandas_read(path, meta["header"])
     pmeta["frame"] = pframe
     pmeta["warnings"] = pwarnings
+    meta["pandas"] = pmeta
+    return frame, meta
+
+
+def _byte_facts(path: Path) -> dict[str, Any]:
+    """The raw header and the record counts each reader must report, from the file's bytes."""
+    data = path.read_bytes()
+    header = parse_xpt_header(data)
+    return {"header": header, "readstat_rows_expected": readstat_row_count(header, data),
+            "pandas_rows_expected": pandas_row_count(header, data)}
+
+
+def _pyreadstat_read(path: Path, facts: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """pyreadstat's frame and metadata (keys as in :func:`read_xpt_both`, plus ``facts``)."""
+    frame, rmeta = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
+    frame = frame.reset_index(drop=True)
     meta = {
         "dataset_name": rmeta.table_name or "",
         "dataset_label": rmeta.file_label or "",
@@ -705,10 +718,7 @@ def read_xpt_both(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
         "widths": {k: int(v) for k, v in rmeta.variable_storage_width.items()},
         "types": {k: "char" if v == "string" else "num" for k, v in rmeta.readstat_variable_types.items()},
         "rows": len(frame),
-        "pandas": pmeta,
-        "header": header,
-        "readstat_rows_expected": readstat_row_count(header, data),
-        "pandas_rows_expected": pandas_row_count(header, data),
+        **facts,
     }
     return frame, meta
 
@@ -810,7 +820,8 @@ def _compare_values(ds: str, reader: str, got: pd.DataFrame, prepared: pd.DataFr
     return out
 
 
-def verify_xpt(path: Path, frame: pd.DataFrame, dataset: Dataset) -> list[Problem]:
+def verify_xpt(path: Path, frame: pd.DataFrame, dataset: Dataset,
+               prepared: pd.DataFrame | None = None) -> list[Problem]:
     """Read ``path`` back with pyreadstat and pandas and compare with ``frame`` as written.
 
     Compares dataset name and label, variable order, labels, types, widths (longest value in
@@ -818,18 +829,26 @@ def verify_xpt(path: Path, frame: pd.DataFrame, dataset: Dataset) -> list[Proble
     blanks, numerics within :data:`IBM_REL_TOL` relative (NaN matches NaN). pandas' record-count
     blind spot (module docstring) is tolerated only when its count equals
     :func:`pandas_row_count`'s prediction, with a Notice; any other difference is an Error.
+    ``prepared`` is ``xpt_frame(frame, dataset)`` when the caller has it already.
     """
     ds = dataset.name
+    path = Path(path)
+
+    def unreadable(exc: Exception) -> list[Problem]:
+        return [_verify_problem(ds, f"the file cannot be read back: {type(exc).__name__}: {exc}", value=str(path))]
+
+    # One reader at a time, each frame released after its comparison: the peak memory is the frame
+    # written plus one copy read back, not two.
     try:
-        got, meta = read_xpt_both(Path(path))
+        meta = _byte_facts(path)
+        got, meta = _pyreadstat_read(path, meta)
     except Exception as exc:  # any reader failing is a finding, not a crash
-        return [_verify_problem(ds, f"the file cannot be read back: {type(exc).__name__}: {exc}",
-                                value=str(path))]
-    prepared = xpt_frame(frame, dataset)
+        return unreadable(exc)
+    if prepared is None:
+        prepared = xpt_frame(frame, dataset)
     n = len(prepared)
     widths = expected_widths(prepared, dataset)
     header: XptHeader = meta["header"]
-    pmeta = meta["pandas"]
     raw_meta = {"dataset_name": header.dataset_name, "dataset_label": header.dataset_label,
                 "column_names": [v.name for v in header.variables],
                 "column_labels": {v.name: v.label for v in header.variables},
@@ -837,15 +856,18 @@ def verify_xpt(path: Path, frame: pd.DataFrame, dataset: Dataset) -> list[Proble
                 "widths": {v.name: v.length for v in header.variables}}
     out = _compare_metadata(ds, "NAMESTR", raw_meta, dataset, widths)
     out += _compare_metadata(ds, "pyreadstat", meta, dataset, widths)
-    out += _compare_metadata(ds, "pandas", pmeta, dataset, widths)
-    for text in pmeta["warnings"]:
-        out.append(_verify_problem(ds, f"pandas warns: {text}"))
-
     if meta["rows"] != n:
         out.append(_verify_problem(ds, f"pyreadstat reads {meta['rows']} records, {n} were written"))
     out += _compare_values(ds, "pyreadstat", got, prepared, dataset, min(n, meta["rows"]))
+    del got
 
-    pframe = pmeta["frame"]
+    try:
+        pframe, pmeta, pwarnings = _pandas_read(path, header)
+    except Exception as exc:
+        return out + unreadable(exc)
+    out += _compare_metadata(ds, "pandas", pmeta, dataset, widths)
+    for text in pwarnings:
+        out.append(_verify_problem(ds, f"pandas warns: {text}"))
     m = len(pframe)
     if m != n:
         if m == meta["pandas_rows_expected"] and n == meta["readstat_rows_expected"]:
