@@ -77,6 +77,11 @@ def import_gx() -> Any:
         warnings.simplefilter("ignore")
         import great_expectations as gx_module
         import great_expectations.expectations  # noqa: F401  (registers expectation classes)
+        from great_expectations.execution_engine import pandas_execution_engine
+    # GX fingerprints every pandas batch it is given (an MD5 over pandas' hash of every cell, seconds
+    # for a million-record dataset) unless the frame is larger than this threshold; the fingerprint is
+    # only batch metadata that nothing here reads, so it is switched off.
+    pandas_execution_engine.HASH_THRESHOLD = 0
     return gx_module
 
 
