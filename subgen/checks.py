@@ -148,9 +148,9 @@ def scan_personal_data(ctx) -> list[Problem]:
         frame = ctx.datasets[name]
         col = frame[var.name].astype("string")
         hit = col.isin(list(hits)).fillna(False)
-        if var.codelist:
+        if var.codelist and hit.any():
             terms = {t.upper() for t in ctx.spec.codelist(var.codelist).submission_values}
-            hit &= ~col.str.strip().str.upper().isin(terms).fillna(False)
+            hit &= ~col[hit].str.strip().str.upper().isin(terms).reindex(col.index, fill_value=False)
         for idx in col[hit].index:
             value = hits[col[idx]]
             where = f"{frame.at[idx, FILE_COL]} row {int(frame.at[idx, ROW_COL])}" if FILE_COL in frame else ""
