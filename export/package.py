@@ -263,9 +263,11 @@ def _write_layer(layer: Layer, stage: Path, created: datetime, threshold: int, f
             stem = part_ds.name.lower()
             hashes = {}
             if "xpt" in formats:
-                write_xpt(part, part_ds, folder / f"{stem}.xpt", created)  # raises unless it reads back as written
+                # raises unless it reads back as written; returns the frame as written
+                prepared = write_xpt(part, part_ds, folder / f"{stem}.xpt", created)
                 hashes[f"{stem}.xpt"] = sha256_file(folder / f"{stem}.xpt")
-            prepared = xpt_frame(part, part_ds)
+            else:
+                prepared = xpt_frame(part, part_ds)
             widths = expected_widths(prepared, part_ds)
             href = f"{stem}.xpt" if "xpt" in formats else f"{stem}.json"
             group = DefineGroup(part_ds.name, ds, part_ds.label, href, prepared, widths, plan)

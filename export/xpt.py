@@ -494,7 +494,7 @@ def check_xpt_frame(frame: pd.DataFrame, dataset: Dataset) -> list[Problem]:
 
 
 def write_xpt(frame: pd.DataFrame, dataset: Dataset, path: Path, created: datetime,
-              verify: bool = True) -> None:
+              verify: bool = True) -> pd.DataFrame:
     """Write ``frame`` as the XPT v5 file of ``dataset`` at ``path``, atomically.
 
     Raises :class:`ProblemError` when :func:`check_xpt_frame` finds anything (nothing is written,
@@ -502,7 +502,7 @@ def write_xpt(frame: pd.DataFrame, dataset: Dataset, path: Path, created: dateti
     folder with pyreadstat (table name, dataset label and variable labels from the spec, character
     widths = longest value in bytes), stamps ``created`` into the headers, and - when ``verify``
     - reads it back with both readers (:func:`verify_xpt`, errors raise :class:`ProblemError`)
-    before ``os.replace`` puts it at ``path``.
+    before ``os.replace`` puts it at ``path``. Returns the frame as written (:func:`xpt_frame`).
     """
     problems = check_xpt_frame(frame, dataset)
     if problems:
@@ -544,6 +544,7 @@ def write_xpt(frame: pd.DataFrame, dataset: Dataset, path: Path, created: dateti
     finally:
         tmp.unlink(missing_ok=True)
     _fsync_dir(path.parent)
+    return prepared
 
 
 def _fsync_dir(folder: Path) -> None:
