@@ -114,7 +114,8 @@ def run_adam(study_dir: Path | str, out_root: Path | str, spec_path: Path | str 
     trace = traceability(ctx.adam)
     with staged_folder(final) as stage:
         for name in sorted(ctx.adam):
-            write_xpt(strip_internal(ctx.adam[name]), spec.dataset(name), stage / f"{name.lower()}.xpt", created)
+            write_xpt(strip_internal(ctx.adam[name]), spec.dataset(name), stage / f"{name.lower()}.xpt", created,
+                      checked=True)  # check_adam ran check_xpt_frame on these frames and nothing blocked
         reports = stage / "reports"
         reports.mkdir()
         write_csv(problems_frame(all_problems), reports / "problems.csv")

@@ -494,7 +494,7 @@ def check_xpt_frame(frame: pd.DataFrame, dataset: Dataset) -> list[Problem]:
 
 
 def write_xpt(frame: pd.DataFrame, dataset: Dataset, path: Path, created: datetime,
-              verify: bool = True) -> pd.DataFrame:
+              verify: bool = True, checked: bool = False) -> pd.DataFrame:
     """Write ``frame`` as the XPT v5 file of ``dataset`` at ``path``, atomically.
 
     Raises :class:`ProblemError` when :func:`check_xpt_frame` finds anything (nothing is written,
@@ -503,8 +503,10 @@ def write_xpt(frame: pd.DataFrame, dataset: Dataset, path: Path, created: dateti
     widths = longest value in bytes), stamps ``created`` into the headers, and - when ``verify``
     - reads it back with both readers (:func:`verify_xpt`, errors raise :class:`ProblemError`)
     before ``os.replace`` puts it at ``path``. Returns the frame as written (:func:`xpt_frame`).
+    ``checked=True`` says the caller has just run :func:`check_xpt_frame` on this frame and stopped
+    on any problem, so it is not run a second time.
     """
-    problems = check_xpt_frame(frame, dataset)
+    problems = [] if checked else check_xpt_frame(frame, dataset)
     if problems:
         raise ProblemError(problems, f"{dataset.name}: {len(problems)} problem(s) stop the XPT file")
     path = Path(path)

@@ -143,7 +143,8 @@ def run_sdtm(study_dir: Path | str, out_root: Path | str, spec_path: Path | str 
     recon = reconciliation(ctx)
     with staged_folder(final) as stage:
         for name in sorted(ctx.datasets):
-            write_xpt(strip_lineage(ctx.datasets[name]), spec.dataset(name), stage / f"{name.lower()}.xpt", created)
+            write_xpt(strip_lineage(ctx.datasets[name]), spec.dataset(name), stage / f"{name.lower()}.xpt", created,
+                      checked=True)  # check_datasets ran check_xpt_frame on these frames and nothing blocked
         reports = stage / "reports"
         reports.mkdir()
         write_csv(problems_frame(all_problems), reports / "problems.csv")
