@@ -58,7 +58,7 @@ def read_xpt_folder(folder: Path | str) -> XptFolder:
             problems.append(Problem(str(path), None, None, None, f"cannot read the XPT file: {exc}",
                                     "re-export the dataset as SAS XPORT v5", rule="PKG-READ"))
             continue
-        out.frames[name] = frame
+        out.frames[name] = shared_text(frame)
         out.files[name] = path
         out.labels[name] = {str(k): str(v or "") for k, v in (meta.column_names_to_labels or {}).items()}
         out.dataset_labels[name] = str(meta.file_label or "")
@@ -68,6 +68,24 @@ def read_xpt_folder(folder: Path | str) -> XptFolder:
     if problems:
         raise ProblemError(problems, f"{folder}: {len(problems)} XPT file(s) cannot be read")
     return out
+
+
+def shared_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with each text column's equal values sharing one string object (same values, same dtypes).
+
+    The XPT reader makes a new string for every cell; a million-record dataset repeats a few thousand
+    values, so sharing them keeps the package in memory at a fraction of the size.
+    """
+    out = {}
+    for col in frame.columns:
+        s = frame[col]
+        if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
+            codes, uniques = pd.factorize(s.to_numpy(dtype=object), use_na_sentinel=True)
+            values = uniques.astype(object)[codes]
+            values[codes < 0] = s.to_numpy(dtype=object)[codes < 0]  # nulls as they were
+            s = pd.Series(values, index=s.index, dtype=s.dtype, name=s.name)
+        out[col] = s
+    return pd.DataFrame(out, index=frame.index)
 
 
 def metadata_for(xpt: XptFolder, declared: dict[str, Dataset], source: str) -> tuple[dict[str, Dataset],
@@ -93,4 +111,4 @@ def codelist_map(codelists) -> dict[str, Codelist]:
     return {c.id: c for c in codelists}
 
 
-__all__ = ["XptFolder", "codelist_map", "metadata_for", "read_xpt_folder"]
+__all__ = ["XptFolder", "codelist_map", "metadata_for", "read_xpt_folder", "shared_text"]
