@@ -36,12 +36,25 @@ DEFAULT_SIZES = (500, 5000, 20000)
 OK_CODES = {"sdtm": {0}, "adam": {0}, "validate": {0, 1}, "package": {0}}
 
 
+#: address-space limit (bytes) for every measured process, or None (``--mem-limit-gb``)
+MEM_LIMIT: int | None = None
+
+
+def _limit_memory() -> None:
+    """In the child before exec: cap its address space, so a stage that outgrows the machine fails alone."""
+    import resource
+
+    if MEM_LIMIT:
+        resource.setrlimit(resource.RLIMIT_AS, (MEM_LIMIT, MEM_LIMIT))
+
+
 def run_measured(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> dict:
     """Run ``cmd`` (stdout/stderr to ``log``); wall and CPU seconds, peak RSS (MB) and exit code."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as fh:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT, env=env,
+                                preexec_fn=_limit_memory if MEM_LIMIT else None)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -97,9 +110,13 @@ def bench_size(subjects: int, work: Path, seed: int | None, floors: bool, stages
          f"simulated in {setup['wall_s']:.1f} s")
     for stage in stages:
         m = run_measured(stage_command(stage, study, out), logs / f"{stage}.log")
-        if m["exit_code"] not in OK_CODES[stage]:
-            tail = (logs / f"{stage}.log").read_text(encoding="utf-8", errors="replace")[-2000:]
-            raise RuntimeError(f"{stage} failed with exit code {m['exit_code']} ({subjects} subjects):\n{tail}")
+        if m["exit_code"] not in OK_CODES[stage]:  # recorded; the later stages need this one's output
+            m["error"] = (logs / f"{stage}.log").read_text(encoding="utf-8", errors="replace")[-2000:]
+            result["stages"][stage] = m
+            result["failed_stage"] = stage
+            echo(f"  {stage:9} FAILED (exit code {m['exit_code']}) after {m['wall_s']:.1f} s, "
+                 f"{m['peak_rss_mb']:.0f} MB peak: see {logs / (stage + '.log')}")
+            break
         if floors:
             fl = floor(stage, out / "ms_exo", raw, logs)
             m["floor"] = fl
@@ -111,11 +128,11 @@ def bench_size(subjects: int, work: Path, seed: int | None, floors: bool, stages
         m["rows_per_s"] = round(m["records"] / m["wall_s"]) if m["wall_s"] else None
         result["stages"][stage] = m
         echo(format_stage(stage, m))
-    st = result["stages"].values()
+    st = [m for m in result["stages"].values() if "error" not in m]
     result["total"] = {"wall_s": round(sum(s["wall_s"] for s in st), 3),
                        "cpu_s": round(sum(s["cpu_s"] for s in st), 3),
                        "peak_rss_mb": max((s["peak_rss_mb"] for s in st), default=0.0)}
-    if floors:
+    if floors and st:
         result["total"]["floor_s"] = round(sum(s["floor"]["seconds"] for s in st), 3)
         result["total"]["floor_cpu_s"] = round(sum(s["floor"]["cpu_seconds"] for s in st), 3)
         result["total"]["ratio"] = round(result["total"]["wall_s"] / result["total"]["floor_s"], 2)
@@ -131,7 +148,8 @@ def floor(stage: str, out: Path, raw: Path, logs: Path) -> dict:
     if stage == "package":
         cmd.append("--json-too")
     with path.open("wb") as fh:
-        proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.PIPE, cwd=ROOT)
+        proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.PIPE, cwd=ROOT,
+                              preexec_fn=_limit_memory if MEM_LIMIT else None)
     if proc.returncode != 0:
         raise RuntimeError(f"floor of {stage} failed: {proc.stderr.decode(errors='replace')[-2000:]}")
     return json.loads(path.read_text(encoding="utf-8"))
@@ -139,11 +157,14 @@ def floor(stage: str, out: Path, raw: Path, logs: Path) -> dict:
 
 def output_records(stage: str, out: Path) -> int:
     """Records a stage processed, counted from the XPT files (when floors are not measured)."""
-    import pyreadstat
+    from export.xpt import parse_xpt_header, readstat_row_count
 
     folders = {"sdtm": ["sdtm"], "adam": ["adam"]}.get(stage, ["sdtm", "adam"])
-    return sum(pyreadstat.read_xport(str(p), metadataonly=True)[1].number_rows or 0
-               for f in folders for p in sorted((out / f).glob("*.xpt")))
+    total = 0
+    for p in (p for f in folders for p in sorted((out / f).glob("*.xpt"))):
+        data = p.read_bytes()
+        total += readstat_row_count(parse_xpt_header(data), data)
+    return total
 
 
 def format_stage(name: str, m: dict) -> str:
@@ -172,7 +193,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES))
     ap.add_argument("--no-floors", action="store_true", help="skip the floor measurements")
     ap.add_argument("--keep", action="store_true", help="keep the simulated studies and outputs in --work")
+    ap.add_argument("--mem-limit-gb", type=float, help="cap each measured process's address space (GB), so a "
+                    "stage too big for the machine fails instead of pushing others out of memory")
     args = ap.parse_args(argv)
+    global MEM_LIMIT
+    MEM_LIMIT = int(args.mem_limit_gb * 2**30) if args.mem_limit_gb else None
     if any(s < 1 for s in args.sizes):
         ap.error("sizes must be >= 1")
     stages = tuple(s for s in STAGES if s in args.stages)
@@ -190,8 +215,9 @@ def main(argv: list[str] | None = None) -> int:
         for n in args.sizes:
             results["sizes"][str(n)] = bench_size(n, args.work, args.seed, not args.no_floors, stages)
             write_results(results, path)
-        if len(args.sizes) > 1:
-            ordered = sorted(args.sizes)
+        complete = [n for n in args.sizes if "failed_stage" not in results["sizes"][str(n)]]
+        if len(complete) > 1:
+            ordered = sorted(complete)
             results["scaling"] = {
                 f"{a}->{b}": {"subjects_x": round(b / a, 2),
                               "wall_x": round(results["sizes"][str(b)]["total"]["wall_s"]
@@ -208,7 +234,10 @@ def main(argv: list[str] | None = None) -> int:
             for n in args.sizes:
                 shutil.rmtree(args.work / f"ms_{n}", ignore_errors=True)
     print(f"results -> {path}")
-    return 0
+    failed = [n for n, r in results["sizes"].items() if "failed_stage" in r]
+    if failed:
+        print(f"stage failures at {', '.join(failed)} subjects: see 'failed_stage' and 'error' in the results")
+    return 1 if failed else 0
 
 
 def write_results(results: dict, path: Path) -> None:
