@@ -23,11 +23,13 @@ The steps, each of which stops the package with a clear message:
    current XPT files, specs and waivers (by SHA-256), otherwise ``subgen validate`` runs first;
    unwaived Reject/Error findings refuse the package (:class:`ExportBlocked`, exit code 1);
 2. every dataset is read from its XPT file in ``<out>/<study>/sdtm`` (or ``adam``), split when its
-   XPT file would pass the size limit (:mod:`export.split`), re-written with
-   :func:`export.xpt.write_xpt` (which reads the file back with pyreadstat and pandas and compares
-   names, labels, types, widths and every value with the frame meant to be written) and written
-   as Dataset-JSON beside it (read back and compared the same way); the SHA-256 of every verified
-   file is kept;
+   XPT file would pass the size limit (:mod:`export.split`), and put in the package: copied as it
+   is when it is the file validation checked (same SHA-256) and its headers are those the spec
+   gives (:func:`take_verified_xpt`; the SDTM/ADaM stage read it back with both readers when it
+   wrote it), otherwise re-written with :func:`export.xpt.write_xpt` (which reads the file back
+   with pyreadstat and pandas and compares names, labels, types, widths and every value with the
+   frame meant to be written); it is written as Dataset-JSON beside it (read back and compared
+   the same way); the SHA-256 of every verified file is kept;
 3. define.xml is generated from the spec for the files actually written and validated against
    the Define-XML 2.1 XSD; the CDISC stylesheet is copied beside it;
 4. the staged package is checked in place (every dataset file still has its verified SHA-256,
@@ -58,7 +60,7 @@ from export.define import DEFINE_VERSION, STYLESHEET, DefineGroup, item_oid, stu
     write_define, xsd_problems
 from export.manifest import check_manifest, dependency_versions, sha256_file, write_manifest
 from export.split import FDA_MAX_BYTES, SplitPlan, part_frames, plan_split
-from export.xpt import expected_widths, write_xpt, xpt_frame, xpt_timestamp
+from export.xpt import expected_widths, header_problems, read_header_bytes, write_xpt, xpt_frame, xpt_timestamp
 from subgen import __version__
 from subgen.atomic import staged_folder
 from subgen.problems import Problem, ProblemError
@@ -239,13 +241,48 @@ def read_dataset(path: Path, dataset: Dataset) -> pd.DataFrame:
 # Writing
 
 
+def validated_hashes(report_folder: Path) -> dict[str, str]:
+    """SHA-256 of every XPT file the validation report was made from, by ``<layer folder>/<file>``."""
+    from validation.report import JSON_NAME
+
+    prov = json.loads((report_folder / JSON_NAME).read_text(encoding="utf-8")).get("provenance", {})
+    return {k[len("input "):-len(" sha256")]: v for k, v in prov.items()
+            if k.startswith("input ") and k.endswith(" sha256")}
+
+
+def take_verified_xpt(source: Path, target: Path, frame: pd.DataFrame, dataset: Dataset, created: datetime,
+                      validated_sha256: str | None) -> pd.DataFrame | None:
+    """Copy the stage's XPT file into the package when it is exactly the file the package would write.
+
+    That is: its SHA-256 is the one validation checked, and its headers (name, labels, types,
+    widths, display formats, stamps) are those :func:`write_xpt` gives these records
+    (:func:`export.xpt.header_problems`). The SDTM and ADaM stages read every file back with
+    both readers when they wrote it, so the copy needs no third write and fourth read. Returns
+    the frame as written (:func:`xpt_frame`), or None when the file has to be written again.
+    """
+    if validated_sha256 is None:
+        return None
+    prepared = xpt_frame(frame, dataset)
+    if header_problems(read_header_bytes(source), dataset, expected_widths(prepared, dataset), created):
+        return None
+    shutil.copyfile(source, target)
+    if sha256_file(target) != validated_sha256:  # changed since validation (or while copied): write it again
+        target.unlink()
+        return None
+    return prepared
+
+
 def _write_layer(layer: Layer, stage: Path, created: datetime, threshold: int, formats: tuple[str, ...],
-                 acrf: Path | None = None) -> tuple[list[_Written], list[Problem], list[dict]]:
+                 acrf: Path | None = None, validated: dict[str, str] | None = None
+                 ) -> tuple[list[_Written], list[Problem], list[dict]]:
     """Write one layer's datasets, Dataset-JSON files, define.xml and stylesheet into the stage.
 
-    Every dataset file is read back right after it is written (XPT: :func:`write_xpt` with both
-    readers; Dataset-JSON: :func:`_json_problems`) and its SHA-256 kept, so the final check only
-    has to prove that the bytes in place are the bytes that were verified.
+    Every dataset file is verified and its SHA-256 kept, so the final check only has to prove
+    that the bytes in place are the bytes that were verified. An XPT file the stage wrote and
+    validation checked (``validated``: :func:`validated_hashes`) is copied as it is when
+    :func:`take_verified_xpt` allows; any other (a split part, a file changed since validation,
+    headers not as the spec gives them) is written with :func:`write_xpt`, which reads it back
+    with both readers. Dataset-JSON is read back with :func:`_json_problems`.
     """
     folder = stage / layer.target
     folder.mkdir(parents=True, exist_ok=True)
@@ -253,7 +290,8 @@ def _write_layer(layer: Layer, stage: Path, created: datetime, threshold: int, f
     written: list[_Written] = []
     entries: list[dict] = []
     for ds in layer.spec.datasets:
-        frame = read_dataset(layer.source / f"{ds.name.lower()}.xpt", ds)
+        source = layer.source / f"{ds.name.lower()}.xpt"
+        frame = read_dataset(source, ds)
         plan = plan_split(frame, ds, threshold)
         parts = ([(ds, frame)] if plan is None else
                  [(dataclasses.replace(ds, name=p.name, label=p.label), f)
@@ -263,8 +301,13 @@ def _write_layer(layer: Layer, stage: Path, created: datetime, threshold: int, f
             stem = part_ds.name.lower()
             hashes = {}
             if "xpt" in formats:
-                # raises unless it reads back as written; returns the frame as written
-                prepared = write_xpt(part, part_ds, folder / f"{stem}.xpt", created)
+                prepared = None
+                if plan is None:
+                    prepared = take_verified_xpt(source, folder / f"{stem}.xpt", part, part_ds, created,
+                                                 (validated or {}).get(f"{layer.source.name}/{source.name}"))
+                if prepared is None:
+                    # raises unless it reads back as written; returns the frame as written
+                    prepared = write_xpt(part, part_ds, folder / f"{stem}.xpt", created)
                 hashes[f"{stem}.xpt"] = sha256_file(folder / f"{stem}.xpt")
             else:
                 prepared = xpt_frame(part, part_ds)
@@ -457,6 +500,7 @@ def run_package(study_dir: Path | str, out_root: Path | str, *, split_threshold:
                             "package is unchanged.")
     acrf = annotated_crf(study, layers[0].spec)
     created = xpt_timestamp(layers[0].spec.study.data_cut)
+    validated = validated_hashes(report_folder)
     final = out_root / study.name / PACKAGE_FOLDER
     with staged_folder(final) as stage:
         written: list[_Written] = []
@@ -464,7 +508,7 @@ def run_package(study_dir: Path | str, out_root: Path | str, *, split_threshold:
         entries: list[dict] = []
         for layer in layers:
             w, warn, e = _write_layer(layer, stage, created, split_threshold, formats,
-                                      acrf if layer.kind == "SDTM" else None)
+                                      acrf if layer.kind == "SDTM" else None, validated)
             written += w
             warnings += warn
             entries += e
@@ -480,4 +524,5 @@ def run_package(study_dir: Path | str, out_root: Path | str, *, split_threshold:
 
 
 __all__ = ["ACRF_NAME", "ExportBlocked", "FORMATS", "Layer", "PACKAGE_FOLDER", "PackageResult", "VALIDATION_FOLDER",
-           "annotated_crf", "ectd_folder_name", "read_dataset", "run_package", "validation_gate", "verify_package"]
+           "annotated_crf", "ectd_folder_name", "read_dataset", "run_package", "take_verified_xpt",
+           "validated_hashes", "validation_gate", "verify_package"]

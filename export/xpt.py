@@ -827,6 +827,49 @@ def _compare_values(ds: str, reader: str, got: pd.DataFrame, prepared: pd.DataFr
     return out
 
 
+def read_header_bytes(path: Path) -> bytes:
+    """The library, member and NAMESTR headers of an XPT v5 file and its OBS header (not the records)."""
+    with open(path, "rb") as fh:
+        head = fh.read(640)
+        try:
+            count = int(head[614:618])
+        except ValueError:
+            return head  # not an XPT file: parse_xpt_header says why
+        return head + fh.read(math.ceil(count * NAMESTR_LEN / CARD) * CARD + CARD)
+
+
+def header_problems(data: bytes, dataset: Dataset, widths: dict[str, int], created: datetime) -> list[Problem]:
+    """How the headers ``data`` (:func:`read_header_bytes`) differ from those :func:`write_xpt` gives ``dataset``.
+
+    Compares, from the raw bytes alone (no reader): dataset name and label, variable order,
+    labels, types and widths (``widths``: :func:`expected_widths` of the frame), the display
+    formats the spec declares, and the four created/modified stamps (``created``). An empty list
+    means a file written by :func:`write_xpt` from the same records would have the same headers;
+    the package uses it to take a verified file as it is instead of writing it again.
+    """
+    ds = dataset.name
+    try:
+        header = parse_xpt_header(data)
+        stamped = patch_timestamps(data[:CARD * 8], created)
+    except (ValueError, RuntimeError) as exc:
+        return [_verify_problem(ds, f"not an XPT file as written: {exc}")]
+    raw_meta = {"dataset_name": header.dataset_name, "dataset_label": header.dataset_label,
+                "column_names": [v.name for v in header.variables],
+                "column_labels": {v.name: v.label for v in header.variables},
+                "types": {v.name: v.type for v in header.variables},
+                "widths": {v.name: v.length for v in header.variables}}
+    out = _compare_metadata(ds, "NAMESTR", raw_meta, dataset, widths)
+    if out:
+        return out
+    for var, got in zip(dataset.variables, header.variables):
+        if (var.display_format or "").strip().upper() != got.format.upper():
+            out.append(_verify_problem(ds, f"the file has display format {got.format!r}, the spec "
+                                           f"{var.display_format or ''!r}", column=var.name, value=got.format))
+    if stamped != data[:CARD * 8]:
+        out.append(_verify_problem(ds, f"the file's created/modified stamps are not {created.isoformat()}"))
+    return out
+
+
 def verify_xpt(path: Path, frame: pd.DataFrame, dataset: Dataset,
                prepared: pd.DataFrame | None = None) -> list[Problem]:
     """Read ``path`` back with pyreadstat and pandas and compare with ``frame`` as written.

@@ -295,6 +295,60 @@ def test_an_interrupted_run_leaves_the_previous_package(packaged, root):
     assert not list(m5.parent.glob(".m5.*.partial")) and _hashes(m5) == before
 
 
+@pytest.mark.slow
+def test_validated_stage_files_are_copied_not_written_again(packaged, root, tmp_path, monkeypatch):
+    """With a matching validation report every unsplit XPT file is the stage's file, byte for byte."""
+    import export.package as package
+
+    _copy_outputs(packaged, tmp_path, "t2dm_exo")
+
+    def no_write(*args, **kwargs):
+        raise AssertionError("an XPT file was written again although validation checked it")
+
+    monkeypatch.setattr(package, "write_xpt", no_write)
+    run_package(root / "studies" / "t2dm_exo", tmp_path)
+    for kind, folder in _folders(tmp_path, "t2dm_exo").items():
+        source = tmp_path / "t2dm_exo" / ("sdtm" if kind == "SDTM" else "adam")
+        files = sorted(folder.glob("*.xpt"))
+        assert [p.name for p in files] == sorted(p.name for p in source.glob("*.xpt"))
+        assert all(p.read_bytes() == (source / p.name).read_bytes() for p in files)
+
+
+def test_take_verified_xpt_copies_only_the_file_it_would_write(built, root, tmp_path):
+    """take_verified_xpt: right hash and headers -> a copy; a changed hash, label, display format or stamp -> None."""
+    import dataclasses
+
+    from export.package import read_dataset, take_verified_xpt
+    from export.xpt import expected_widths, header_problems, read_header_bytes, xpt_frame
+
+    spec = load_spec(root / "specs" / "t2dm_exo.xlsx")
+    dm = spec.dataset("DM")
+    source = built["t2dm_exo"] / "dm.xpt"
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    created = xpt_timestamp(spec.study.data_cut)
+    frame = read_dataset(source, dm)
+    target = tmp_path / "dm.xpt"
+    prepared = take_verified_xpt(source, target, frame, dm, created, digest)
+    assert prepared is not None and target.read_bytes() == source.read_bytes()
+    pd.testing.assert_frame_equal(prepared, xpt_frame(frame, dm))
+    target.unlink()
+    assert take_verified_xpt(source, target, frame, dm, created, "0" * 64) is None and not target.exists()
+    assert take_verified_xpt(source, target, frame, dm, created, None) is None and not target.exists()
+    relabelled = dataclasses.replace(dm, label="Demographics (draft)")
+    assert take_verified_xpt(source, target, frame, relabelled, created, digest) is None and not target.exists()
+    head, widths = read_header_bytes(source), expected_widths(xpt_frame(frame, dm), dm)
+    assert header_problems(head, dm, widths, created) == []
+    later = created.replace(year=created.year + 1)
+    assert [p.message for p in header_problems(head, dm, widths, later)] == [
+        f"the file's created/modified stamps are not {later.isoformat()}"]
+    first = dm.variables[0]
+    formatted = dataclasses.replace(dm, variables=(dataclasses.replace(first, display_format="$8."),)
+                                    + tuple(dm.variables[1:]))
+    assert [(p.column, p.value) for p in header_problems(head, formatted, widths, created)] == [(first.name, "")]
+    wider = dict(widths, USUBJID=widths["USUBJID"] + 1)
+    assert [p.column for p in header_problems(head, dm, wider, created)] == ["USUBJID"]
+
+
 # --------------------------------------------------------------------------------------------
 # Splits and formats
 
