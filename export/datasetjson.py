@@ -15,7 +15,9 @@ Built with odmlib's Dataset-JSON 1.1 model (``odmlib.dataset_json_1_1``). One fi
 
 The creation time is the package's fixed stamp (data cut or ``SOURCE_DATE_EPOCH``), never the
 clock, and the JSON text has a fixed layout (one line of metadata, one line per record), so rebuilds are
-byte-identical. :func:`read_dataset_json` reads a file back as a frame for verification.
+byte-identical. :func:`read_dataset_json` reads any Dataset-JSON file back as a frame;
+:func:`read_written_blocks` reads a file this module wrote a block of records at a time, which is how
+the package verifies it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import json
 import re
 from datetime import date, datetime
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -147,6 +150,29 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
 
 
+def _no_default(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _record_encoder():
+    """One record (a flat list) as compact ASCII JSON text, exactly as :func:`_dumps` writes it.
+
+    The C encoder is made once (``json.dumps`` with non-default arguments builds a new encoder
+    for every call, which dominated writing millions of records); pure-Python builds without it
+    fall back to one reused :class:`json.JSONEncoder`.
+    """
+    from json import encoder as _enc
+
+    if _enc.c_make_encoder is not None:
+        make = _enc.c_make_encoder(None, _no_default, _enc.encode_basestring_ascii, None, ":", ",",
+                                   False, False, False)
+        return lambda record: "".join(make(record, 0))
+    return json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode
+
+
+encode_record = _record_encoder()
+
+
 def write_dataset_json(path: Path, header: dict, prepared: pd.DataFrame, dataset: Dataset, chunk: int = CHUNK) -> None:
     """Write a Dataset-JSON file: one line of metadata, then one record per line (stable bytes).
 
@@ -161,8 +187,48 @@ def write_dataset_json(path: Path, header: dict, prepared: pd.DataFrame, dataset
         fh.write(head[:-1] + ',"rows":[\n')
         for start in range(0, len(prepared), chunk):
             rows = json_rows(prepared.iloc[start:start + chunk], dataset)
-            fh.write(("" if start == 0 else ",\n") + ",\n".join(_dumps(r) for r in rows))
+            fh.write(("" if start == 0 else ",\n") + ",\n".join(map(encode_record, rows)))
         fh.write("\n]}\n")
+
+
+_ROWS_OPEN = ',"rows":['
+
+
+def read_written_blocks(path: Path, chunk: int = CHUNK) -> Iterator[dict | list[list[Any]]]:
+    """A file :func:`write_dataset_json` wrote, parsed a block of records at a time (memory stays bounded).
+
+    Yields the document without its rows first, then lists of up to ``chunk`` records as JSON
+    gives them (ISO text stays text). Raises ValueError when the file is not valid JSON in the
+    layout written (one line of metadata, one record per line, ``]}`` last).
+    """
+    with open(path, encoding="utf-8", newline="\n") as fh:
+        first = fh.readline()
+        if not first.endswith("\n"):
+            raise ValueError("the metadata line is not complete")
+        first = first[:-1]
+        if not first.endswith(_ROWS_OPEN):
+            yield json.loads(first)
+            if fh.read():
+                raise ValueError("text after a document without records")
+            return
+        yield json.loads(first[:-len(_ROWS_OPEN)] + "}")
+        lines: list[str] = []
+        for line in fh:
+            if line == "]}\n":
+                if not lines or not lines[-1].endswith("]\n"):
+                    raise ValueError("the records do not end with a record")
+                yield json.loads("[" + "".join(lines)[:-1] + "]")
+                if fh.read():
+                    raise ValueError("text after the end of the document")
+                return
+            if len(lines) == chunk:  # a full block, and more follows: it ends with a comma
+                text = "".join(lines)
+                if not text.endswith(",\n"):
+                    raise ValueError(f"a record line does not end with a comma: {lines[-1][:60]!r}")
+                yield json.loads("[" + text[:-2] + "]")
+                lines = []
+            lines.append(line)
+        raise ValueError("the document does not end with ]}")
 
 
 def read_dataset_json(path: Path) -> tuple[pd.DataFrame, dict]:
@@ -196,4 +262,4 @@ def _sas_number(kind: str, text: str) -> float:
 
 
 __all__ = ["CHUNK", "DATASET_JSON_VERSION", "column_type", "column_values", "dataset_json_dict", "dataset_json_header",
-           "json_rows", "read_dataset_json", "write_dataset_json"]
+           "encode_record", "json_rows", "read_dataset_json", "read_written_blocks", "write_dataset_json"]

@@ -107,7 +107,20 @@ def _standards(spec: Spec) -> tuple[object, str, str | None]:
 
 
 def _has_values(series: pd.Series, numeric: bool) -> bool:
-    return bool(series.notna().any()) if numeric else bool(series.astype(str).str.strip().ne("").any())
+    """Does the column hold any value (numeric: not missing; character: not blank)?
+
+    Character columns are compared with "" first (vectorised); only what is left - normally the
+    first value decides - is stripped, once per distinct value.
+    """
+    if numeric:
+        return bool(series.notna().any())
+    values = series.to_numpy(dtype=object)
+    filled = values[(values != "") & pd.notna(values)]
+    if len(filled) == 0:
+        return False
+    if str(filled[0]).strip():
+        return True
+    return any(str(v).strip() for v in pd.unique(filled))
 
 
 def _item_def(group: DefineGroup, var, vl_oid: str | None, refs: References, codelist_oid: str | None):

@@ -52,10 +52,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from export.datasetjson import DATASET_JSON_VERSION, dataset_json_header, read_dataset_json, write_dataset_json
+from export.datasetjson import DATASET_JSON_VERSION, dataset_json_header, write_dataset_json
 from export.define import DEFINE_VERSION, STYLESHEET, DefineGroup, item_oid, study_oids, stylesheet_path, \
     write_define, xsd_problems
 from export.manifest import check_manifest, dependency_versions, sha256_file, write_manifest
@@ -250,26 +249,24 @@ def validated_hashes(report_folder: Path) -> dict[str, str]:
             if k.startswith("input ") and k.endswith(" sha256")}
 
 
-def take_verified_xpt(source: Path, target: Path, frame: pd.DataFrame, dataset: Dataset, created: datetime,
-                      validated_sha256: str | None) -> pd.DataFrame | None:
+def take_verified_xpt(source: Path, target: Path, dataset: Dataset, widths: dict[str, int], created: datetime,
+                      validated_sha256: str | None) -> bool:
     """Copy the stage's XPT file into the package when it is exactly the file the package would write.
 
     That is: its SHA-256 is the one validation checked, and its headers (name, labels, types,
     widths, display formats, stamps) are those :func:`write_xpt` gives these records
-    (:func:`export.xpt.header_problems`). The SDTM and ADaM stages read every file back with
-    both readers when they wrote it, so the copy needs no third write and fourth read. Returns
-    the frame as written (:func:`xpt_frame`), or None when the file has to be written again.
+    (:func:`export.xpt.header_problems`; ``widths``: :func:`expected_widths` of the records).
+    The SDTM and ADaM stages read every file back with both readers when they wrote it, so the
+    copy needs no second write and read-back. Returns False (nothing at ``target``) when the file
+    has to be written again.
     """
-    if validated_sha256 is None:
-        return None
-    prepared = xpt_frame(frame, dataset)
-    if header_problems(read_header_bytes(source), dataset, expected_widths(prepared, dataset), created):
-        return None
+    if validated_sha256 is None or header_problems(read_header_bytes(source), dataset, widths, created):
+        return False
     shutil.copyfile(source, target)
     if sha256_file(target) != validated_sha256:  # changed since validation (or while copied): write it again
         target.unlink()
-        return None
-    return prepared
+        return False
+    return True
 
 
 def _write_layer(layer: Layer, stage: Path, created: datetime, threshold: int, formats: tuple[str, ...],
@@ -292,26 +289,27 @@ def _write_layer(layer: Layer, stage: Path, created: datetime, threshold: int, f
     for ds in layer.spec.datasets:
         source = layer.source / f"{ds.name.lower()}.xpt"
         frame = read_dataset(source, ds)
-        plan = plan_split(frame, ds, threshold)
-        parts = ([(ds, frame)] if plan is None else
-                 [(dataclasses.replace(ds, name=p.name, label=p.label), f)
-                  for p, f in zip(plan.parts, part_frames(frame, plan))])
+        whole = xpt_frame(frame, ds)  # the records as written
+        del frame
+        whole_widths = expected_widths(whole, ds)
+        plan = plan_split(whole, ds, threshold, whole_widths)
+        parts = ([(ds, whole, whole_widths)] if plan is None else
+                 [(dataclasses.replace(ds, name=p.name, label=p.label), f, None)
+                  for p, f in zip(plan.parts, part_frames(whole, plan))])
         files = []
-        for part_ds, part in parts:
+        for part_ds, prepared, widths in parts:
             stem = part_ds.name.lower()
             hashes = {}
             if "xpt" in formats:
-                prepared = None
-                if plan is None:
-                    prepared = take_verified_xpt(source, folder / f"{stem}.xpt", part, part_ds, created,
-                                                 (validated or {}).get(f"{layer.source.name}/{source.name}"))
-                if prepared is None:
+                target = folder / f"{stem}.xpt"
+                if not (plan is None and take_verified_xpt(
+                        source, target, part_ds, widths, created,
+                        (validated or {}).get(f"{layer.source.name}/{source.name}"))):
                     # raises unless it reads back as written; returns the frame as written
-                    prepared = write_xpt(part, part_ds, folder / f"{stem}.xpt", created)
-                hashes[f"{stem}.xpt"] = sha256_file(folder / f"{stem}.xpt")
-            else:
-                prepared = xpt_frame(part, part_ds)
-            widths = expected_widths(prepared, part_ds)
+                    prepared = write_xpt(prepared, part_ds, target, created)
+                hashes[target.name] = sha256_file(target)
+            if widths is None:
+                widths = expected_widths(prepared, part_ds)
             href = f"{stem}.xpt" if "xpt" in formats else f"{stem}.json"
             group = DefineGroup(part_ds.name, ds, part_ds.label, href, prepared, widths, plan)
             if "json" in formats:
@@ -326,7 +324,7 @@ def _write_layer(layer: Layer, stage: Path, created: datetime, threshold: int, f
                 hashes[path.name] = sha256_file(path)
             written.append(_Written(layer, part_ds, stem, group, hashes))
             files += [f"{stem}.{ext}" for ext in formats]
-        entries.append(_dataset_entry(layer, ds, len(frame), files, plan))
+        entries.append(_dataset_entry(layer, ds, len(whole), files, plan))
     if acrf is not None:
         shutil.copyfile(acrf, folder / ACRF_NAME)
     warnings = write_define(layer.spec, [w.group for w in written], folder / "define.xml", created,
@@ -351,39 +349,52 @@ def _dataset_entry(layer: Layer, ds: Dataset, records: int, files: list[str], pl
 
 
 def _json_problems(path: Path, ds: Dataset, group: DefineGroup) -> list[Problem]:
-    """Differences between a Dataset-JSON file and the frame (as written to XPT) and metadata meant to be written."""
-    from export.datasetjson import column_type
+    """Differences between a Dataset-JSON file and the frame (as written to XPT) and metadata meant to be written.
+
+    The file is parsed again with the ``json`` module a block of records at a time
+    (:func:`export.datasetjson.read_written_blocks`) and every block must equal the records
+    :func:`export.datasetjson.json_rows` makes of the frame: values, nulls, integers and ISO dates
+    exactly. Up to 20 differing values are reported, each with its record number and variable.
+    """
+    from export.datasetjson import column_type, json_rows, read_written_blocks
 
     where = str(path)
-    try:
-        got, meta = read_dataset_json(path)
-    except (OSError, ValueError, KeyError) as exc:
-        return [Problem(where, None, None, None, f"cannot be read back: {exc}", rule="JSON-VERIFY")]
-    out = []
     prepared = group.frame
-    if meta.get("name") != ds.name or meta.get("label") != ds.label or meta.get("records") != len(prepared):
-        out.append(Problem(where, None, None, None, f"name/label/records read back as {meta.get('name')!r}/"
-                           f"{meta.get('label')!r}/{meta.get('records')}, written {ds.name!r}/{ds.label!r}/"
-                           f"{len(prepared)}", rule="JSON-VERIFY"))
-    columns = meta.get("columns", [])
-    if [c.get("name") for c in columns] != list(ds.variable_names):
-        return out + [Problem(where, None, None, None, "the columns read back are not the spec's variables",
-                              rule="JSON-VERIFY")]
-    for col, var in zip(columns, ds.variables):
-        kind, _target = column_type(var)
-        if col.get("label") != var.label or col.get("dataType") != kind or \
-                (kind == "string" and col.get("length") != group.widths[var.name]):
-            out.append(Problem(where, None, var.name, None, "label, data type or length read back differs from "
-                               "the spec and the XPT file", rule="JSON-VERIFY"))
-        exp, act = prepared[var.name], got[var.name]
-        if var.is_numeric:
-            e, a = exp.to_numpy(dtype="float64"), act.to_numpy(dtype="float64")
-            bad = ~((np.isnan(e) & np.isnan(a)) | (e == a))
-        else:
-            bad = exp.to_numpy(dtype=object) != act.to_numpy(dtype=object)
-        for pos in np.flatnonzero(bad)[:20]:
-            out.append(Problem(where, int(pos) + 1, var.name, str(act.iloc[pos]), f"reads back "
-                               f"{act.iloc[pos]!r}, written {exp.iloc[pos]!r}", rule="JSON-VERIFY"))
+    out: list[Problem] = []
+    done = 0
+    try:
+        blocks = read_written_blocks(path)
+        meta = next(blocks)
+        if meta.get("name") != ds.name or meta.get("label") != ds.label or meta.get("records") != len(prepared):
+            out.append(Problem(where, None, None, None, f"name/label/records read back as {meta.get('name')!r}/"
+                               f"{meta.get('label')!r}/{meta.get('records')}, written {ds.name!r}/{ds.label!r}/"
+                               f"{len(prepared)}", rule="JSON-VERIFY"))
+        columns = meta.get("columns", [])
+        if [c.get("name") for c in columns] != list(ds.variable_names):
+            return out + [Problem(where, None, None, None, "the columns read back are not the spec's variables",
+                                  rule="JSON-VERIFY")]
+        for col, var in zip(columns, ds.variables):
+            kind, _target = column_type(var)
+            if col.get("label") != var.label or col.get("dataType") != kind or \
+                    (kind == "string" and col.get("length") != group.widths[var.name]):
+                out.append(Problem(where, None, var.name, None, "label, data type or length read back differs "
+                                   "from the spec and the XPT file", rule="JSON-VERIFY"))
+        wrong = 0
+        for rows in blocks:
+            expected = json_rows(prepared.iloc[done:done + len(rows)], ds)
+            if rows != expected and wrong < 20:
+                for i, (got, exp) in enumerate(zip(rows, expected)):
+                    for var, a, e in zip(ds.variables, got, exp):
+                        if a != e and wrong < 20:
+                            wrong += 1
+                            out.append(Problem(where, done + i + 1, var.name, str(a), f"reads back {a!r}, "
+                                               f"written {e!r}", rule="JSON-VERIFY"))
+            done += len(rows)
+    except (OSError, ValueError, KeyError, StopIteration) as exc:
+        return out + [Problem(where, None, None, None, f"cannot be read back: {exc}", rule="JSON-VERIFY")]
+    if done != len(prepared):
+        out.append(Problem(where, None, None, str(done), f"{done} records read back, {len(prepared)} written",
+                           rule="JSON-VERIFY"))
     return out
 
 

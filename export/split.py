@@ -173,16 +173,22 @@ def _part_label(label: str, values: tuple[str, ...], index: int, count: int) -> 
     return label[:MAX_LABEL - len(suffix)].rstrip() + suffix
 
 
-def plan_split(frame: pd.DataFrame, dataset: Dataset, threshold: int = FDA_MAX_BYTES) -> SplitPlan | None:
+def plan_split(frame: pd.DataFrame, dataset: Dataset, threshold: int = FDA_MAX_BYTES,
+               widths: dict[str, int] | None = None) -> SplitPlan | None:
     """How to split ``frame`` (the dataset as written) so that every XPT file stays within ``threshold``.
 
     Returns None when the whole dataset fits. Raises :class:`ProblemError` (rule ``PKG-SPLIT``)
     when it cannot be split within the limit (one subject alone is too large, no USUBJID, or a
-    part's name would be longer than 8 characters).
+    part's name would be longer than 8 characters). ``widths`` (:func:`export.xpt.expected_widths`
+    of the frame), when the caller has them, give the whole file's size without measuring every
+    value again; the values are measured only when a split is needed.
     """
     if threshold <= 0:
         raise ValueError(f"split threshold must be positive, got {threshold}")
     n_vars = len(dataset.variables)
+    if widths is not None and xpt_file_size(n_vars, sum(widths[v.name] for v in dataset.variables),
+                                            len(frame)) <= threshold:
+        return None
     widths = _byte_matrix(frame, dataset)
     whole = xpt_file_size(n_vars, _record_length(widths, dataset), len(frame))
     if whole <= threshold:

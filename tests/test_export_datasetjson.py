@@ -8,6 +8,7 @@ from datetime import datetime
 import jsonschema
 import numpy as np
 import pandas as pd
+import pytest
 
 from export.datasetjson import (column_type, dataset_json_dict, dataset_json_header, read_dataset_json,
                                 write_dataset_json)
@@ -107,3 +108,73 @@ def test_an_empty_dataset_has_no_rows(tmp_path, reference):
     jsonschema.validate(json.loads((tmp_path / "e.json").read_text()), schema)
     frame, _ = read_dataset_json(tmp_path / "e.json")
     assert list(frame.columns) == list(ds.variable_names) and len(frame) == 0
+
+
+def test_encode_record_writes_what_json_dumps_writes():
+    from export.datasetjson import _dumps, encode_record
+
+    records = [["é ü", "tab\there", 'quote " and \\', None, 0, -3, 1.5, 1e-300, 12345678901234567890, True, ""],
+               [], ["\u2028", 2.0 ** 60]]
+    assert [encode_record(r) for r in records] == [_dumps(r) for r in records]
+    for bad in ([float("nan")], [float("inf")]):
+        with pytest.raises(ValueError):
+            encode_record(bad)
+    with pytest.raises(TypeError):
+        encode_record([object()])
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 4, 20_000])
+def test_read_written_blocks_gives_the_records_in_blocks(tmp_path, chunk):
+    from export.datasetjson import read_written_blocks
+
+    path = tmp_path / "adsl.json"
+    _write(path)
+    blocks = list(read_written_blocks(path, chunk=chunk))
+    meta, rows = blocks[0], [r for b in blocks[1:] for r in b]
+    assert all(1 <= len(b) <= chunk for b in blocks[1:]) and len(blocks) - 1 == -(-3 // chunk)
+    assert meta == {k: v for k, v in _doc().items() if k != "rows"}
+    assert rows == _doc()["rows"]
+
+
+def test_read_written_blocks_refuses_a_file_not_as_written(tmp_path):
+    from export.datasetjson import read_written_blocks
+
+    path = tmp_path / "adsl.json"
+    _write(path)
+    text = path.read_text()
+    first, *records, last = text.splitlines(keepends=True)
+    broken = {
+        "no end": first + "".join(records),
+        "text after the end": text + "{}\n",
+        "a missing comma": first + records[0].replace("],", "]") + "".join(records[1:]) + last,
+        "a comma after the last record": first + "".join(records[:-1]) + records[-1].replace("]\n", "],\n") + last,
+        "a half line": text[:-1],
+        "a value cut": first + records[0][:20] + "\n" + "".join(records[1:]) + last,
+    }
+    for what, body in broken.items():
+        path.write_text(body)
+        with pytest.raises(ValueError):
+            list(read_written_blocks(path, chunk=2)), what
+
+
+def test_package_json_verification_names_record_variable_and_value(tmp_path):
+    from export.define import DefineGroup
+    from export.package import _json_problems
+
+    ds, path = _adsl(), tmp_path / "adsl.json"
+    _write(path)
+    prepared = xpt_frame(_frame(), ds)
+    group = DefineGroup("ADSL", ds, ds.label, "adsl.json", prepared, expected_widths(prepared, ds))
+    assert _json_problems(path, ds, group) == []
+    path.write_text(path.read_text().replace('"S1-003",30', '"S1-003",31'))
+    problems = _json_problems(path, ds, group)
+    assert [(p.row, p.column, p.value, p.rule) for p in problems] == [(3, "AGE", "31", "JSON-VERIFY")]
+    path.write_text(path.read_text().replace('"S1-003",31', '"S1-003",30').replace('"2024-01-15",', '"2024-01-16",'))
+    assert [(p.row, p.column) for p in _json_problems(path, ds, group)] == [(1, "TRTSDT")]
+    _write(path)
+    head, first, second, _third, end = path.read_text().splitlines()
+    path.write_text("\n".join([head, first, second.rstrip(","), end]) + "\n")  # the last record lost
+    assert [p.message for p in _json_problems(path, ds, group)] == ["2 records read back, 3 written"]
+    path.write_text("\n".join([head, first, second, end]) + "\n")  # ... and the file no longer valid
+    assert [p.message for p in _json_problems(path, ds, group)] == [
+        "cannot be read back: the records do not end with a record"]

@@ -339,3 +339,15 @@ def test_annotated_crf_attribute_must_name_a_pdf(tmp_path):
     assert err.value.problems[0].column == "AnnotatedCRF" and err.value.problems[0].rule == "PKG-INPUT"
     (tmp_path / "acrf.pdf").write_bytes(b"%PDF-1.4\n")
     assert annotated_crf(study, named) == tmp_path / "acrf.pdf"
+
+
+def test_has_values_blank_text_and_missing_numbers_are_no_values():
+    from export.define import _has_values
+
+    assert not _has_values(pd.Series(["", "", ""], dtype=object), numeric=False)
+    assert not _has_values(pd.Series(["", "  ", "\t", None], dtype=object), numeric=False)
+    assert _has_values(pd.Series(["", "  ", "x"], dtype=object), numeric=False)
+    assert _has_values(pd.Series(["y"] * 3, dtype="str"), numeric=False)
+    assert not _has_values(pd.Series([], dtype=object), numeric=False)
+    assert not _has_values(pd.Series([np.nan, np.nan]), numeric=True)
+    assert _has_values(pd.Series([np.nan, 0.0]), numeric=True)

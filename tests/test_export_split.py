@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from export.split import part_frames, plan_split, split_variable, xpt_file_size
-from export.xpt import write_xpt
+from export.xpt import expected_widths, write_xpt, xpt_frame
 from subgen.problems import ProblemError
 from subgen.spec.model import Dataset, Variable
 
@@ -51,6 +51,17 @@ def test_xpt_file_size_is_the_size_pyreadstat_writes(tmp_path):
 
 def test_no_split_when_the_file_fits():
     assert plan_split(_frame(), _lb(), 1680) is None
+
+
+def test_widths_given_decide_without_measuring_and_give_the_same_plan():
+    frame, ds = _frame(), _lb()
+    widths = expected_widths(xpt_frame(frame, ds), ds)
+    assert widths == {"STUDYID": 3, "USUBJID": 1, "LBCAT": 4, "LBSTRESN": 8}  # 16 bytes a record: 1680 bytes
+    assert plan_split(frame, ds, 1680, widths) is None
+    given, measured = plan_split(frame, ds, 1500, widths), plan_split(frame, ds, 1500)
+    assert [(p.name, p.values, p.rows.tolist(), p.size) for p in given.parts] == \
+        [(p.name, p.values, p.rows.tolist(), p.size) for p in measured.parts]
+    assert len(given.parts) == 3
 
 
 def test_split_by_category_one_file_per_category():

@@ -315,7 +315,7 @@ def test_validated_stage_files_are_copied_not_written_again(packaged, root, tmp_
 
 
 def test_take_verified_xpt_copies_only_the_file_it_would_write(built, root, tmp_path):
-    """take_verified_xpt: right hash and headers -> a copy; a changed hash, label, display format or stamp -> None."""
+    """take_verified_xpt: right hash and headers -> a copy; a changed hash, label, display format or stamp -> no copy."""
     import dataclasses
 
     from export.package import read_dataset, take_verified_xpt
@@ -326,17 +326,16 @@ def test_take_verified_xpt_copies_only_the_file_it_would_write(built, root, tmp_
     source = built["t2dm_exo"] / "dm.xpt"
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
     created = xpt_timestamp(spec.study.data_cut)
-    frame = read_dataset(source, dm)
+    widths = expected_widths(xpt_frame(read_dataset(source, dm), dm), dm)
     target = tmp_path / "dm.xpt"
-    prepared = take_verified_xpt(source, target, frame, dm, created, digest)
-    assert prepared is not None and target.read_bytes() == source.read_bytes()
-    pd.testing.assert_frame_equal(prepared, xpt_frame(frame, dm))
+    assert take_verified_xpt(source, target, dm, widths, created, digest)
+    assert target.read_bytes() == source.read_bytes()
     target.unlink()
-    assert take_verified_xpt(source, target, frame, dm, created, "0" * 64) is None and not target.exists()
-    assert take_verified_xpt(source, target, frame, dm, created, None) is None and not target.exists()
+    assert not take_verified_xpt(source, target, dm, widths, created, "0" * 64) and not target.exists()
+    assert not take_verified_xpt(source, target, dm, widths, created, None) and not target.exists()
     relabelled = dataclasses.replace(dm, label="Demographics (draft)")
-    assert take_verified_xpt(source, target, frame, relabelled, created, digest) is None and not target.exists()
-    head, widths = read_header_bytes(source), expected_widths(xpt_frame(frame, dm), dm)
+    assert not take_verified_xpt(source, target, relabelled, widths, created, digest) and not target.exists()
+    head = read_header_bytes(source)
     assert header_problems(head, dm, widths, created) == []
     later = created.replace(year=created.year + 1)
     assert [p.message for p in header_problems(head, dm, widths, later)] == [
