@@ -17,7 +17,7 @@ from typing import Callable
 import pandas as pd
 
 from subgen.problems import Problem, ProblemError
-from subgen.raw import FILE_COL, ROW_COL
+from subgen.raw import FILE_COL, ROW_COL, SPEC_LINEAGE
 from subgen.spec.model import Dataset, Spec
 
 TOKEN = re.compile(r"^\[(Study|Data):([A-Za-z0-9_]+)\]$")
@@ -72,7 +72,7 @@ def design_frame(ctx, dataset: Dataset) -> pd.DataFrame | None:
     if problems:
         raise ProblemError(problems)
     frame = frame.mask(frame.eq(""))
-    frame[FILE_COL] = f"spec:{dataset.name}"
+    frame[FILE_COL] = f"{SPEC_LINEAGE}{dataset.name}"
     frame[ROW_COL] = range(2, len(frame) + 2)
-    frame.attrs = {"design": True, "form": f"spec:{dataset.name}"}
+    frame.attrs = {"design": True, "form": f"{SPEC_LINEAGE}{dataset.name}"}
     return frame

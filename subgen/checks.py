@@ -17,7 +17,7 @@ from dataclasses import replace
 import pandas as pd
 
 from subgen.problems import Problem
-from subgen.raw import FILE_COL, ROW_COL
+from subgen.raw import FILE_COL, ROW_COL, SPEC_LINEAGE
 from subgen.spec.model import Dataset
 
 #: Personal values at least this long are also looked for inside longer text (contacts, names);
@@ -121,9 +121,12 @@ def scan_personal_data(ctx) -> list[Problem]:
     """Fail when a value from a raw personal-data column (initials, contacts, birth date) appears in any SDTM cell.
 
     Character variables are scanned (for a variable with a codelist, only values that are not its
-    terms: a term such as ``LOW`` is not personal data). A value of 8 or more characters (an e-mail
-    address, a phone number) is also found inside longer text, such as a comment. The search runs
-    once over the distinct cell values of all datasets; only the few that hit are located.
+    terms: a term such as ``LOW`` is not personal data). Records the spec itself declares (trial
+    design and TS rows, lineage ``spec:...``) hold what the spec's author typed, not raw data: a
+    subject's initials that happen to equal TS's country code ``POL`` are no leak. A value of 8 or
+    more characters (an e-mail address, a phone number) is also found inside longer text, such as a
+    comment. The search runs once over the distinct cell values of all datasets; only the few that
+    hit are located.
     """
     values = personal_values(ctx)
     if values.empty:
@@ -148,6 +151,8 @@ def scan_personal_data(ctx) -> list[Problem]:
         frame = ctx.datasets[name]
         col = frame[var.name].astype("string")
         hit = col.isin(list(hits)).fillna(False)
+        if FILE_COL in frame and hit.any():
+            hit &= ~frame[FILE_COL].astype("string").str.startswith(SPEC_LINEAGE).fillna(False)
         if var.codelist and hit.any():
             terms = {t.upper() for t in ctx.spec.codelist(var.codelist).submission_values}
             hit &= ~col[hit].str.strip().str.upper().isin(terms).reindex(col.index, fill_value=False)

@@ -23,6 +23,8 @@ from subgen.spec.model import Form
 FILE_COL = "__file"
 ROW_COL = "__row"
 LINEAGE_COLS = (FILE_COL, ROW_COL)
+#: FILE_COL of records the spec itself declares (trial design datasets, TS): ``spec:<dataset>``
+SPEC_LINEAGE = "spec:"
 
 
 def read_form(raw_dir: Path, form: Form, required_columns: set[str] | frozenset[str] = frozenset()) -> pd.DataFrame:

@@ -232,6 +232,24 @@ def test_scan_fails_the_run_on_personal_data_no_mapping_names(tmp_path: Path, fi
     assert tree_digest(copy.final) == before and leftovers(copy) == []
 
 
+def test_initials_equal_to_a_value_the_spec_declares_are_no_leak(tmp_path: Path) -> None:
+    """Found by the 20,000-subject benchmark: a subject's initials POL equal TS's country code (FCNTRY POL).
+
+    The TS record is typed in the spec (lineage spec:TS), and DM.COUNTRY POL is a COUNTRY codelist term:
+    neither is personal data, so the run succeeds. The same initials typed as an AE term still stop it.
+    """
+    copy = copy_study(tmp_path)
+    set_raw(copy, "enrol.csv", 2, "INITIALS", "POL")  # 101001, enrolled in Poland
+    code, out, err = run_cli(copy.argv())
+    assert code == 0, err
+    ts = _xpt(copy.out / "ms_exo" / "sdtm", "ts")
+    assert "POL" in ts.loc[ts["TSPARMCD"] == "FCNTRY", "TSVAL"].tolist()
+    assert "POL" in _xpt(copy.out / "ms_exo" / "sdtm", "dm")["COUNTRY"].tolist()
+    set_raw(copy, "ae.csv", 2, "AETERM", "POL")  # 101001's AE term typed as the initials
+    code, out, err = run_cli(copy.argv())
+    assert code == 2 and "PII-LEAK" in err and "AETERM" in err, err
+
+
 # ----------------------------------------------------------------------------- spec is data
 def test_no_eval_or_exec_in_the_product() -> None:
     """Derivation text, conditions and methods are parsed by a fixed grammar, never run as Python."""
