@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
