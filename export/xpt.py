@@ -756,6 +756,15 @@ def _verify_problem(ds: str, message: str, row: int | None = None, column: str |
                    severity=severity, rule=rule)
 
 
+def _namestr_meta(header: XptHeader) -> dict[str, Any]:
+    """The raw headers' metadata in the keys :func:`_compare_metadata` reads."""
+    return {"dataset_name": header.dataset_name, "dataset_label": header.dataset_label,
+            "column_names": [v.name for v in header.variables],
+            "column_labels": {v.name: v.label for v in header.variables},
+            "types": {v.name: v.type for v in header.variables},
+            "widths": {v.name: v.length for v in header.variables}}
+
+
 def _compare_metadata(ds: str, reader: str, meta: Mapping[str, Any], dataset: Dataset,
                       widths: dict[str, int]) -> list[Problem]:
     """Dataset name/label, variable order, labels, types and widths as one reader reports them."""
@@ -853,12 +862,7 @@ def header_problems(data: bytes, dataset: Dataset, widths: dict[str, int], creat
         stamped = patch_timestamps(data[:CARD * 8], created)
     except (ValueError, RuntimeError) as exc:
         return [_verify_problem(ds, f"not an XPT file as written: {exc}")]
-    raw_meta = {"dataset_name": header.dataset_name, "dataset_label": header.dataset_label,
-                "column_names": [v.name for v in header.variables],
-                "column_labels": {v.name: v.label for v in header.variables},
-                "types": {v.name: v.type for v in header.variables},
-                "widths": {v.name: v.length for v in header.variables}}
-    out = _compare_metadata(ds, "NAMESTR", raw_meta, dataset, widths)
+    out = _compare_metadata(ds, "NAMESTR", _namestr_meta(header), dataset, widths)
     if out:
         return out
     for var, got in zip(dataset.variables, header.variables):
@@ -899,12 +903,7 @@ def verify_xpt(path: Path, frame: pd.DataFrame, dataset: Dataset,
     n = len(prepared)
     widths = expected_widths(prepared, dataset)
     header: XptHeader = meta["header"]
-    raw_meta = {"dataset_name": header.dataset_name, "dataset_label": header.dataset_label,
-                "column_names": [v.name for v in header.variables],
-                "column_labels": {v.name: v.label for v in header.variables},
-                "types": {v.name: v.type for v in header.variables},
-                "widths": {v.name: v.length for v in header.variables}}
-    out = _compare_metadata(ds, "NAMESTR", raw_meta, dataset, widths)
+    out = _compare_metadata(ds, "NAMESTR", _namestr_meta(header), dataset, widths)
     out += _compare_metadata(ds, "pyreadstat", meta, dataset, widths)
     if meta["rows"] != n:
         out.append(_verify_problem(ds, f"pyreadstat reads {meta['rows']} records, {n} were written"))
