@@ -70,8 +70,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run --sizes $(SIZES) $(BENCH_ARGS)
 
 demo-data: $(STAMP)
-	$(BIN)/python -m subgen.simulate --study ms_exo --out studies/ms_exo/raw
-	$(BIN)/python -m subgen.simulate --study t2dm_exo --out studies/t2dm_exo/raw
+	$(BIN)/python -m simulate --study ms_exo --out studies/ms_exo/raw
+	$(BIN)/python -m simulate --study t2dm_exo --out studies/t2dm_exo/raw
 
 spec-text: $(STAMP)
 	@for f in specs/*.xlsx; do $(BIN)/subgen spec-text $$f; done

@@ -21,8 +21,8 @@ from adam import conditions
 from adam.dates import iso_to_sas
 from adam.engine import TRACE_COL
 from adam.registry import derivation
-from subgen.problems import Problem
-from subgen.spec.model import AnalysisParameter, AnalysisWindow
+from subgen.core.problems import Problem
+from subgen.core.spec.model import AnalysisParameter, AnalysisWindow
 
 BY_PARAM = ("USUBJID", "PARAMCD")
 

@@ -25,8 +25,8 @@ import pandas as pd
 from adam import conditions
 from adam.registry import REGISTRY, Function, convert, is_codelist_hint, is_dataset_hint, parse_arguments
 from sdtm.distinct import map_distinct, stripped
-from subgen.problems import Problem, ProblemError
-from subgen.spec.model import Dataset, DerivationStep, Spec
+from subgen.core.problems import Problem, ProblemError
+from subgen.core.spec.model import Dataset, DerivationStep, Spec
 
 #: Bookkeeping column: list of (domain, variable, seq) tuples per record.
 TRACE_COL = "__trace"

@@ -14,8 +14,8 @@ from adam import conditions
 from adam.dates import iso_to_sas, study_day
 from adam.engine import TRACE_COL
 from adam.registry import derivation
-from subgen.problems import Problem
-from subgen.spec.model import Codelist, normalise_term
+from subgen.core.problems import Problem
+from subgen.core.spec.model import Codelist, normalise_term
 
 
 def _name(frame: pd.DataFrame) -> str:

@@ -54,7 +54,7 @@ import pandas as pd
 
 from adam.conditions import evaluate
 from adam.registry import derivation
-from subgen.problems import Problem, ProblemError
+from subgen.core.problems import Problem, ProblemError
 
 TOLERANCE = 1e-9
 _EPOCH = pd.Timestamp("1960-01-01")  # SAS date origin; only differences matter here

@@ -20,7 +20,7 @@ hint                   the Arguments text
 
 Some parameters are filled by the engine, never from Arguments: ``new_var`` (the row's one
 Variable), ``new_vars`` (all its Variables), ``params`` / ``windows`` (the dataset's Parameters
-and Windows sheet rows), ``problems`` (a list to append :class:`~subgen.problems.Problem` rows to),
+and Windows sheet rows), ``problems`` (a list to append :class:`~subgen.core.problems.Problem` rows to),
 ``dataset_name`` (the ADaM dataset being built), ``data_cut`` (the Study sheet's DataCutDate) and
 ``read`` (a function returning a dataset by name, for derivations whose inputs the spec names in
 another sheet, such as the Parameters sheet's Source Dataset).
@@ -36,7 +36,7 @@ from typing import Callable, Literal
 
 import pandas as pd
 
-from subgen.spec.model import Codelist
+from subgen.core.spec.model import Codelist
 
 Kind = Literal["vars", "records"]
 

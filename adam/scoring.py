@@ -24,7 +24,7 @@ import pandas as pd
 
 from adam.engine import TRACE_COL
 from adam.registry import derivation
-from subgen.spec.model import AnalysisParameter
+from subgen.core.spec.model import AnalysisParameter
 
 _RANGE = re.compile(r"^([A-Z][A-Z0-9]*?)(\d+)\s*\.\.\s*([A-Z][A-Z0-9]*?)(\d+)$")
 

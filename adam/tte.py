@@ -39,7 +39,7 @@ from adam.conditions import evaluate
 from adam.engine import TRACE_COL
 from adam.progression import dates_like, day_numbers, is_date_column
 from adam.registry import derivation
-from subgen.problems import Problem, ProblemError
+from subgen.core.problems import Problem, ProblemError
 
 #: Variables a source may set, in the order they appear in the output after CNSR.
 SOURCE_VARIABLES = ("EVNTDESC", "CNSDTDSC", "SRCDOM", "SRCVAR", "SRCSEQ")

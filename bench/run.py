@@ -97,7 +97,7 @@ def bench_size(subjects: int, work: Path, seed: int | None, floors: bool, stages
     if base.exists():
         shutil.rmtree(base)
     raw, study, out, logs = base / "raw", base / "study", base / "out", base / "logs"
-    sim = [sys.executable, "-m", "subgen.simulate", "--study", "ms_exo", "--subjects", str(subjects),
+    sim = [sys.executable, "-m", "simulate", "--study", "ms_exo", "--subjects", str(subjects),
            "--safety-labs", "--out", str(raw)] + (["--seed", str(seed)] if seed is not None else [])
     setup = run_measured(sim, logs / "simulate.log")
     if setup["exit_code"] != 0:
@@ -157,7 +157,7 @@ def floor(stage: str, out: Path, raw: Path, logs: Path) -> dict:
 
 def output_records(stage: str, out: Path) -> int:
     """Records a stage processed, counted from the XPT files (when floors are not measured)."""
-    from export.xpt import parse_xpt_header, readstat_row_count
+    from subgen.core.xpt import parse_xpt_header, readstat_row_count
 
     folders = {"sdtm": ["sdtm"], "adam": ["adam"]}.get(stage, ["sdtm", "adam"])
     total = 0

@@ -1,7 +1,7 @@
 """The benchmark's study folder: the MS spec plus the safety laboratory panel, as a spec copy.
 
 The benchmark simulates the MS design with the 30-test haematology/chemistry panel
-(``subgen.simulate.safety_labs``). The product spec ``specs/ms_exo.xlsx`` does not map those
+(``simulate.safety_labs``). The product spec ``specs/ms_exo.xlsx`` does not map those
 tests (the demo data has none), so the benchmark writes its own copy of the SDTM and ADaM specs
 with rows appended through the spec's text tables (the same round trip as ``subgen spec-text`` /
 ``spec-from-text``), and validated by the spec loader before use:
@@ -25,8 +25,8 @@ import csv
 import sys
 from pathlib import Path
 
-from subgen.simulate.safety_labs import PANEL
-from subgen.spec.workbook import SheetTable, read_workbook, write_workbook
+from simulate.safety_labs import PANEL
+from subgen.core.spec.workbook import SheetTable, read_workbook, write_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 CT_ROWS = Path(__file__).with_name("safety_panel_ct.tsv")
@@ -157,8 +157,8 @@ def write_study(study_dir: Path, raw_dir: Path) -> Path:
     Both workbooks are loaded by the spec loaders before they are used, so a row this script
     adds that the product would refuse stops here with the loader's message.
     """
-    from subgen.spec.adam import adam_spec_from_tables
-    from subgen.spec.loader import load_spec
+    from subgen.core.spec.adam import adam_spec_from_tables
+    from subgen.core.spec.loader import load_spec
 
     study_dir = Path(study_dir)
     specs = study_dir / "specs"

@@ -44,8 +44,8 @@ from export.define_terms import (References, codelist_def, comment_def, comment_
 from export.define_vlm import parameter_value_items, spec_value_items, value_lists
 from export.split import SplitPlan
 from subgen import __version__
-from subgen.problems import Problem, ProblemError
-from subgen.spec.model import Dataset, Spec
+from subgen.core.problems import Problem, ProblemError
+from subgen.core.spec.model import Dataset, Spec
 
 STYLESHEET = "define2-1.xsl"
 DEFINE_VERSION = "2.1.0"
@@ -61,7 +61,7 @@ class DefineGroup:
     dataset: Dataset  # the spec dataset (the whole one for a split part)
     label: str
     href: str  # file name the def:leaf points at
-    frame: pd.DataFrame  # the values as written (export.xpt.xpt_frame)
+    frame: pd.DataFrame  # the values as written (subgen.core.xpt.xpt_frame)
     widths: dict[str, int]  # XPT storage width of every variable
     split: SplitPlan | None = None
 

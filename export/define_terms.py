@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from subgen.problems import Problem
-from subgen.spec.model import Codelist, Comment, Method
+from subgen.core.problems import Problem
+from subgen.core.spec.model import Codelist, Comment, Method
 
 #: def:Origin Source values Define-XML 2.1 allows.
 ORIGIN_SOURCES = ("Subject", "Investigator", "Vendor", "Sponsor")

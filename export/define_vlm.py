@@ -11,7 +11,7 @@ Two sources, both from the spec:
   the parameter's method. A dataset/variable the ValueLevel sheet already covers is left as the
   sheet declares it.
 
-Where clauses are read with :func:`validation.ranges.parse_where` (the same reader the range
+Where clauses are read with :func:`subgen.core.conformance.ranges.parse_where` (the same reader the range
 checks use) and become RangeChecks on the ItemDefs of the same dataset. Lengths and significant
 digits come from the records each where clause selects, as written: a value's Length never
 exceeds its variable's (Define-XML 2.1 section 5.3.12); ``def:HasNoData`` marks a value no record
@@ -27,10 +27,10 @@ import pandas as pd
 
 from export.define_terms import (References, description, is_integral, model, oid_part, origin,
                                  significant_digits, text_numbers)
-from export.xpt import byte_lengths
-from subgen.problems import Problem
-from subgen.spec.model import Dataset, Spec
-from validation.ranges import Condition, parse_where
+from subgen.core.xpt import byte_lengths
+from subgen.core.problems import Problem
+from subgen.core.spec.model import Dataset, Spec
+from subgen.core.conformance.ranges import Condition, parse_where
 
 _ISO = ("date", "datetime", "time", "partialDate", "partialTime", "partialDatetime", "incompleteDatetime",
         "durationDatetime")

@@ -26,7 +26,7 @@ The steps, each of which stops the package with a clear message:
    XPT file would pass the size limit (:mod:`export.split`), and put in the package: copied as it
    is when it is the file validation checked (same SHA-256) and its headers are those the spec
    gives (:func:`take_verified_xpt`; the SDTM/ADaM stage read it back with both readers when it
-   wrote it), otherwise re-written with :func:`export.xpt.write_xpt` (which reads the file back
+   wrote it), otherwise re-written with :func:`subgen.core.xpt.write_xpt` (which reads the file back
    with pyreadstat and pandas and compares names, labels, types, widths and every value with the
    frame meant to be written); it is written as Dataset-JSON beside it (read back and compared
    the same way); the SHA-256 of every verified file is kept;
@@ -37,7 +37,7 @@ The steps, each of which stops the package with a clear message:
    the manifest is written and compared with the files.
 
 Everything happens in a staging folder beside ``m5`` that replaces it in one atomic step
-(:func:`subgen.atomic.staged_folder`): a refused, failed or interrupted run leaves the previous
+(:func:`subgen.core.atomic.staged_folder`): a refused, failed or interrupted run leaves the previous
 package exactly as it was. Timestamps come from the data cut or ``SOURCE_DATE_EPOCH``, so the
 same inputs give a byte-identical package.
 """
@@ -59,13 +59,13 @@ from export.define import DEFINE_VERSION, STYLESHEET, DefineGroup, item_oid, stu
     write_define, xsd_problems
 from export.manifest import check_manifest, dependency_versions, sha256_file, write_manifest
 from export.split import FDA_MAX_BYTES, SplitPlan, part_frames, plan_split
-from export.xpt import expected_widths, header_problems, read_header_bytes, write_xpt, xpt_frame, xpt_timestamp
+from subgen.core.xpt import expected_widths, header_problems, read_header_bytes, write_xpt, xpt_frame, xpt_timestamp
 from subgen import __version__
-from subgen.atomic import staged_folder
-from subgen.problems import Problem, ProblemError
-from subgen.spec.loader import load_spec
-from subgen.spec.model import Dataset, Spec
-from subgen.study import StudyConfig, load_study
+from subgen.core.atomic import staged_folder
+from subgen.core.problems import Problem, ProblemError
+from subgen.core.spec.loader import load_spec
+from subgen.core.spec.model import Dataset, Spec
+from subgen.core.study import StudyConfig, load_study
 
 FORMATS = ("xpt", "json")
 PACKAGE_FOLDER = "m5"
@@ -255,7 +255,7 @@ def take_verified_xpt(source: Path, target: Path, dataset: Dataset, widths: dict
 
     That is: its SHA-256 is the one validation checked, and its headers (name, labels, types,
     widths, display formats, stamps) are those :func:`write_xpt` gives these records
-    (:func:`export.xpt.header_problems`; ``widths``: :func:`expected_widths` of the records).
+    (:func:`subgen.core.xpt.header_problems`; ``widths``: :func:`expected_widths` of the records).
     The SDTM and ADaM stages read every file back with both readers when they wrote it, so the
     copy needs no second write and read-back. Returns False (nothing at ``target``) when the file
     has to be written again.

@@ -17,8 +17,8 @@ from pathlib import Path
 import pandas as pd
 import pyreadstat
 
-from subgen.problems import Problem, ProblemError
-from subgen.study import StudyConfig
+from subgen.core.problems import Problem, ProblemError
+from subgen.core.study import StudyConfig
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ import pandas as pd
 from report import plots, tables
 from report.inputs import PlotSpec, ReviewInputs, load_inputs
 from subgen import __version__
-from subgen.atomic import staged_folder
-from subgen.study import load_study
+from subgen.core.atomic import staged_folder
+from subgen.core.study import load_study
 
 SEVERITIES = ("Reject", "Error", "Warning", "Notice")
 VALUE_WORDS = {"AVAL": "", "CHG": "change from baseline", "PCHG": "% change from baseline"}

@@ -21,9 +21,9 @@ import pandas as pd
 
 from sdtm import dates
 from sdtm.distinct import map_distinct
-from subgen.problems import Problem
-from subgen.raw import FILE_COL, ROW_COL
-from subgen.spec.model import Mapping, normalise_term
+from subgen.core.problems import Problem
+from subgen.core.raw import FILE_COL, ROW_COL
+from subgen.core.spec.model import Mapping, normalise_term
 
 Level = Literal["record", "dataset"]
 

@@ -16,9 +16,9 @@ from typing import Callable
 
 import pandas as pd
 
-from subgen.problems import Problem, ProblemError
-from subgen.raw import FILE_COL, ROW_COL, SPEC_LINEAGE
-from subgen.spec.model import Dataset, Spec
+from subgen.core.problems import Problem, ProblemError
+from subgen.core.raw import FILE_COL, ROW_COL, SPEC_LINEAGE
+from subgen.core.spec.model import Dataset, Spec
 
 TOKEN = re.compile(r"^\[(Study|Data):([A-Za-z0-9_]+)\]$")
 

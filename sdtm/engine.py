@@ -24,9 +24,9 @@ from sdtm import dates
 from sdtm.algorithms import REGISTRY, dependencies, is_dataset_level, parse_lookup, unknown_algorithm_problem
 from sdtm.conditions import ConditionError, condition_columns, evaluate, parse_condition
 from sdtm.distinct import stripped
-from subgen.problems import Problem, ProblemError
-from subgen.raw import FILE_COL, LINEAGE_COLS, ROW_COL, read_form
-from subgen.spec.model import Codelist, Dataset, Form, Mapping, Source, Spec
+from subgen.core.problems import Problem, ProblemError
+from subgen.core.raw import FILE_COL, LINEAGE_COLS, ROW_COL, read_form
+from subgen.core.spec.model import Codelist, Dataset, Form, Mapping, Source, Spec
 
 SOURCE_COL = "__source"
 CONDITION_FIX = ("write it as COL = 'Y', COL != 'N', COL in ('A', 'B'), COL is blank or COL is not blank, "

@@ -22,8 +22,8 @@ from sdtm import dates
 from sdtm.algorithms import algorithm
 from sdtm.distinct import on_distinct
 from sdtm.visits import _report_records
-from subgen.raw import FILE_COL, ROW_COL
-from subgen.spec.model import Mapping, UnitConversion
+from subgen.core.raw import FILE_COL, ROW_COL
+from subgen.core.spec.model import Mapping, UnitConversion
 
 SIG_DIGITS = 6
 NOT_DONE = "NOT DONE"

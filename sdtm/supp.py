@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from subgen.problems import Problem
-from subgen.raw import FILE_COL, ROW_COL
-from subgen.spec.model import Dataset
+from subgen.core.problems import Problem
+from subgen.core.raw import FILE_COL, ROW_COL
+from subgen.core.spec.model import Dataset
 
 SUPP_COLUMNS = ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL", "QORIG", "QEVAL")
 MAX_QVAL_BYTES = 200

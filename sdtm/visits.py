@@ -12,8 +12,8 @@ import pandas as pd
 
 from sdtm import dates
 from sdtm.algorithms import algorithm
-from subgen.raw import FILE_COL, ROW_COL
-from subgen.spec.model import Mapping, normalise_term
+from subgen.core.raw import FILE_COL, ROW_COL
+from subgen.core.spec.model import Mapping, normalise_term
 
 UNSCHEDULED = "UNSCHEDULED"
 SE_COLUMNS = ("STUDYID", "DOMAIN", "USUBJID", "SESEQ", "ETCD", "ELEMENT", "TAETORD", "EPOCH", "SESTDTC",

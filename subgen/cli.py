@@ -17,7 +17,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from subgen.problems import ProblemError
+from subgen.core.problems import ProblemError
 
 #: Problems that mean the output could not be written (exit code 4), not that the input is bad.
 WRITE_RULES = frozenset({"OUT-WRITE", "XPT-VERIFY"})
@@ -140,7 +140,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def stages_for(study: Path) -> list[str]:
     """The stages ``subgen all`` runs for ``study``, in order (adam only when the study has an ADaM spec)."""
-    from subgen.study import load_study
+    from subgen.core.study import load_study
 
     has_adam = load_study(study).adam_spec_path is not None
     return ["sdtm", *(["adam"] if has_adam else []), "validate", "package", "report"]
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         argv = ["bench", "--", *argv[1:]]  # every option after 'bench' belongs to the benchmark
     args = _parser().parse_args(argv)
     previous = _exit_on_sigterm()
-    from subgen import progress
+    from subgen.core import progress
 
     progress.configure(sys.stderr.isatty() and not args.quiet)
     try:
@@ -199,7 +199,7 @@ def _exit_on_sigterm():
 
 def _summary(result, layer: str, verbose: bool) -> None:
     """The end-of-run table: records per dataset, findings by severity, where the outputs are."""
-    from subgen.problems import SEVERITIES
+    from subgen.core.problems import SEVERITIES
 
     warn = sum(p.severity == "Warning" for p in result.problems)
     print(f"{result.study.name}: {len(result.datasets)} {layer} datasets, "
@@ -219,10 +219,10 @@ def _summary(result, layer: str, verbose: bool) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from subgen.spec.workbook import read_workbook, tables_to_text, text_to_tables, write_workbook
+    from subgen.core.spec.workbook import read_workbook, tables_to_text, text_to_tables, write_workbook
 
     if args.command == "sdtm":
-        from subgen.pipeline import run_sdtm
+        from sdtm.stage import run_sdtm
 
         result = run_sdtm(args.study, args.out, args.spec)
         _summary(result, "SDTM", args.verbose)
@@ -235,7 +235,7 @@ def _run(args: argparse.Namespace) -> int:
         sys.stdout.write(tables_to_text(read_workbook(args.workbook)))
         return 0
     if args.command == "spec-from-text":
-        from subgen.spec.loader import spec_from_tables
+        from subgen.core.spec.loader import spec_from_tables
 
         tables = text_to_tables(args.text.read_text(encoding="utf-8"))
         spec_from_tables(tables, args.text)  # validate before writing
@@ -254,7 +254,7 @@ def _run(args: argparse.Namespace) -> int:
             print(f"{name:18} {alg.level:8} {alg.doc.splitlines()[0] if alg.doc else ''}")
         return 0
     if args.command == "adam":
-        from adam.pipeline import run_adam
+        from adam.stage import run_adam
 
         result = run_adam(args.study, args.out, args.spec)
         _summary(result, "ADaM", args.verbose)

@@ -3,9 +3,9 @@
 The folder gets ``study.toml``, a spec workbook and ``raw/`` with one example CSV per form the
 template declares (header and one example row). The workbook's Datasets, Variables and Codelists
 sheets are made here from SDTMIG 3.4 metadata: variables, labels, types, core and codelist codes
-from the table validation ships (``validation/data/ig_variables.csv``, via
-:func:`validation.metadata.ig_variables`), roles and CDISC CT terms from the compact tables beside
-the template (``subgen/template/*.csv``, written by ``tools/build_init_template.py``). The other
+from the table validation ships (``subgen/core/standards/data/ig_variables.csv``, via
+:func:`subgen.core.standards.ig_variables`), roles and CDISC CT terms from the compact tables beside
+the standards tables (``subgen/core/standards/data/*.csv``, written by ``tools/build_init_template.py``). The other
 sheets (Study, Forms, Sources, Mappings, Units, trial design) come from
 ``subgen/template/spec_template.txt``, in the text form of ``subgen spec-text``.
 
@@ -22,10 +22,10 @@ import re
 from importlib import resources
 from pathlib import Path
 
-from subgen.problems import Problem, ProblemError
-from subgen.spec.layout import SHEET_BY_NAME
-from subgen.spec.workbook import SheetTable, text_to_tables, write_workbook
-from subgen.study import NAME_RE
+from subgen.core.problems import Problem, ProblemError
+from subgen.core.spec.layout import SHEET_BY_NAME
+from subgen.core.spec.workbook import SheetTable, text_to_tables, write_workbook
+from subgen.core.study import NAME_RE
 
 DOMAINS = ("DM", "AE", "CM", "MH", "DS", "EX", "LB", "VS", "SV", "TA", "TE", "TV", "TI", "TS")
 TRIAL_DESIGN = frozenset({"TA", "TE", "TV", "TI", "TS"})
@@ -58,16 +58,21 @@ def _template(name: str):
     return resources.files("subgen").joinpath("template", name)
 
 
+def _standard(name: str):
+    """A standards table shared with mapping and validation (``subgen/core/standards/data``)."""
+    return resources.files("subgen.core.standards").joinpath("data", name)
+
+
 @functools.lru_cache(maxsize=1)
 def _roles() -> dict[tuple[str, str], str]:
-    with _template("sdtmig_roles.csv").open(encoding="utf-8", newline="") as fh:
+    with _standard("sdtmig_roles.csv").open(encoding="utf-8", newline="") as fh:
         return {(r["dataset"], r["variable"]): r["role"] for r in csv.DictReader(fh)}
 
 
 @functools.lru_cache(maxsize=1)
 def _ct() -> dict[str, list[dict[str, str]]]:
     out: dict[str, list[dict[str, str]]] = {}
-    with _template("ct_terms.csv").open(encoding="utf-8", newline="") as fh:
+    with _standard("ct_terms.csv").open(encoding="utf-8", newline="") as fh:
         for r in csv.DictReader(fh):
             out.setdefault(r["codelist"], []).append(r)
     return out
@@ -83,7 +88,7 @@ def _data_type(name: str, ig_type: str) -> tuple[str, str]:
 
 def _general_variable(name: str):
     """The SDTMIG definition of a variable a domain's table does not list (VISITNUM, VISIT, EPOCH in EX, ...)."""
-    from validation.metadata import SDTMIG, ig_variables
+    from subgen.core.standards import SDTMIG, ig_variables
 
     for (standard, _), variables in sorted(ig_variables().items()):
         for v in variables:
@@ -100,7 +105,7 @@ def _table(sheet: str, rows: list[list[str]]) -> SheetTable:
 
 def template_tables(study_id: str, from_sdtmig: bool = False) -> dict[str, SheetTable]:
     """The new study's spec as tables (see the module docstring)."""
-    from validation.metadata import SDTMIG, ig_datasets, ig_variables
+    from subgen.core.standards import SDTMIG, ig_datasets, ig_variables
 
     text = _template("spec_template.txt").read_text(encoding="utf-8").replace("{STUDYID}", study_id)
     tables = text_to_tables(text)

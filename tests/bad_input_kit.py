@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from spec_edit import load_tables, save
-from subgen.spec.workbook import SheetTable
+from subgen.core.spec.workbook import SheetTable
 
 ROOT = Path(__file__).resolve().parents[1]
 _TABLES: dict[str, dict[str, SheetTable]] = {}
@@ -201,7 +201,7 @@ def problem_lines(stderr: str) -> list[str]:
 
 
 def location(where: str, row: int | None = None, column: str | None = None, value: str | None = None) -> str:
-    """The location part of a rendered Problem, as :class:`subgen.problems.Problem` writes it."""
+    """The location part of a rendered Problem, as :class:`subgen.core.problems.Problem` writes it."""
     loc = where
     if row is not None:
         loc += f", row {row}"

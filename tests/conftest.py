@@ -32,7 +32,7 @@ STUDIES = ("ms_exo", "t2dm_exo")
 @pytest.fixture(scope="session")
 def built(root: Path, tmp_path_factory) -> dict[str, Path]:
     """The demo studies' SDTM output folders, built once per test session."""
-    from subgen.pipeline import run_sdtm
+    from sdtm.stage import run_sdtm
 
     out = tmp_path_factory.mktemp("sdtm")
     return {s: run_sdtm(root / "studies" / s, out).out_dir for s in STUDIES}
@@ -41,7 +41,7 @@ def built(root: Path, tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def adam_built(built: dict[str, Path]) -> dict[str, Path]:
     """The demo studies' ADaM output folders, built once per session from the session's SDTM output."""
-    from adam.pipeline import run_adam
+    from adam.stage import run_adam
 
     root = Path(__file__).resolve().parents[1]
     return {s: run_adam(root / "studies" / s, built[s].parent.parent).out_dir for s in STUDIES}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from subgen.spec.workbook import SheetTable, read_workbook, write_workbook
+from subgen.core.spec.workbook import SheetTable, read_workbook, write_workbook
 
 
 def load_tables(path: Path) -> dict[str, SheetTable]:

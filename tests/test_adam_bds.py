@@ -10,7 +10,7 @@ from adam.bds import (derive_param_linear, derive_param_sdtm, derive_var_anl01fl
                       derive_var_blq, derive_var_chg, derive_var_crit, derive_var_extreme_flag, derive_var_pchg,
                       derive_vars_merged_source, derive_vars_windows, round_half_up)
 from adam.engine import TRACE_COL
-from subgen.spec.model import AnalysisParameter, AnalysisWindow
+from subgen.core.spec.model import AnalysisParameter, AnalysisWindow
 
 WINDOWS = (
     AnalysisWindow("ADX", (), -1, "SCREENING", None, None, -1, "LAST"),

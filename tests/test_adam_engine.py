@@ -12,9 +12,9 @@ from adam import conditions
 from adam.engine import check_derivations, conform, run_step
 from adam.registry import REGISTRY, convert, parse_arguments
 from spec_edit import append_row, load_tables, save, set_cell
-from subgen.problems import ProblemError
-from subgen.spec.loader import load_spec
-from subgen.spec.model import Dataset, DerivationStep, Variable
+from subgen.core.problems import ProblemError
+from subgen.core.spec.loader import load_spec
+from subgen.core.spec.model import Dataset, DerivationStep, Variable
 
 ADAM_SPECS = ["specs/ms_exo_adam.xlsx", "specs/t2dm_exo_adam.xlsx"]
 
@@ -166,7 +166,7 @@ def test_wrong_number_of_variables_is_a_static_problem(tables, tmp_path: Path) -
 
 def test_a_derivation_that_does_not_fit_the_data_names_its_row(built, tables, tmp_path: Path) -> None:
     """Every ADLB record flagged as baseline: BASE cannot choose, and the problem names the BASE row."""
-    from adam.pipeline import run_adam
+    from adam.stage import run_adam
 
     set_cell(tables, "Derivations", {"Dataset": "ADLB", "Variable": "ABLFL"}, "Function", "derive_var_constant")
     set_cell(tables, "Derivations", {"Dataset": "ADLB", "Variable": "ABLFL"}, "Arguments", "value=Y")

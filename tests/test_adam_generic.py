@@ -10,7 +10,7 @@ from adam.engine import TRACE_COL
 from adam.generic import (derive_records_sdtm, derive_var_aseq, derive_var_cat, derive_var_code, derive_var_codelist,
                           derive_var_duration, derive_var_dy, derive_var_exist_flag, derive_vars_merged,
                           derive_vars_merged_dt)
-from subgen.spec.model import Codelist, CodelistTerm
+from subgen.core.spec.model import Codelist, CodelistTerm
 
 
 def s(values, dtype="string") -> pd.Series:

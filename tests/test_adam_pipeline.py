@@ -19,8 +19,8 @@ import pytest
 
 from adam.dates import sas_date
 from conftest import STUDIES
-from export.xpt import read_xpt_both
-from subgen.problems import ProblemError
+from subgen.core.xpt import read_xpt_both
+from subgen.core.problems import ProblemError
 
 D2024, D2025 = 23376, 23742
 MS_SETS = ("adsl", "adae", "adlb", "adedss", "adsdmt", "admri", "adtte")
@@ -286,7 +286,7 @@ def test_xpt_reads_back_with_both_readers(adam_built, study: str) -> None:
 
 
 def test_rerun_is_byte_identical(adam_built, tmp_path: Path) -> None:
-    from adam.pipeline import run_adam
+    from adam.stage import run_adam
 
     root = Path(__file__).resolve().parents[1]
     out = adam_built["ms_exo"].parent.parent
@@ -300,7 +300,7 @@ def test_rerun_is_byte_identical(adam_built, tmp_path: Path) -> None:
 
 
 def test_missing_sdtm_output_says_what_to_do(tmp_path: Path) -> None:
-    from adam.pipeline import run_adam
+    from adam.stage import run_adam
 
     root = Path(__file__).resolve().parents[1]
     with pytest.raises(ProblemError) as info:

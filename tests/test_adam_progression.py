@@ -12,7 +12,7 @@ import pytest
 from adam.progression import (EDSS_PROGRESSION_STEPS, ProgressionStep, derive_var_confirmation_flag,
                               derive_var_onset_date, derive_var_progression_flag, filter_first_flagged,
                               minimum_increase, progression_steps)
-from subgen.problems import ProblemError
+from subgen.core.problems import ProblemError
 
 
 def bds(rows: list[tuple], base: dict[str, float | None] | None = None) -> pd.DataFrame:

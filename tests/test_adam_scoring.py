@@ -7,7 +7,7 @@ import pytest
 
 from adam.engine import TRACE_COL
 from adam.scoring import derive_param_score, expand_items
-from subgen.spec.model import AnalysisParameter
+from subgen.core.spec.model import AnalysisParameter
 
 PARAMS = (AnalysisParameter("ADQS", "SAT", "Satisfaction (4-20)", 101, "SCORES"),
           AnalysisParameter("ADQS", "TOT", "Total", 105, "SCORES"))

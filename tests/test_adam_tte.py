@@ -11,7 +11,7 @@ import pytest
 
 from adam.progression import derive_var_confirmation_flag, derive_var_progression_flag
 from adam.tte import censor_source, derive_param_tte, event_source, parse_source
-from subgen.problems import ProblemError
+from subgen.core.problems import ProblemError
 
 D = pd.Timestamp
 
@@ -346,7 +346,7 @@ def test_time_to_event_spec_wrapper():
     from adam.engine import TRACE_COL
     from adam.registry import REGISTRY, convert, is_dataset_hint, parse_arguments
     from adam.tte import derive_param_time_to_event
-    from subgen.spec.model import AnalysisParameter
+    from subgen.core.spec.model import AnalysisParameter
 
     fn = REGISTRY["derive_param_time_to_event"]
     assert fn.kind == "records"
@@ -384,10 +384,10 @@ def test_declared_rows_on_the_adam_engine_datasets(built, root):
     101013 onset 2025-06-10 = SAS 23902, RANDDT 2024-06-07 = SAS 23534 -> AVAL 23902 - 23534 + 1 = 369.
     """
     from adam.engine import run_step
-    from adam.pipeline import build_adam, load_adam_spec
+    from adam.stage import build_adam, load_adam_spec
     from adam.registry import REGISTRY, convert, is_dataset_hint, parse_arguments
-    from subgen.spec.model import AnalysisParameter, DerivationStep
-    from subgen.study import load_study
+    from subgen.core.spec.model import AnalysisParameter, DerivationStep
+    from subgen.core.study import load_study
 
     study = load_study(root / "studies" / "ms_exo")
     spec = load_adam_spec(study)

@@ -31,7 +31,7 @@ from bad_input_kit import (ANY, ROOT, Expect, StudyCopy, append_raw, copy_study,
                            rename_raw_column, rewrite_bytes, run_cli, save_spec, set_raw, spec_row, spec_tables,
                            tree_digest)
 from spec_edit import append_row, set_cell
-from subgen.spec.workbook import SheetTable
+from subgen.core.spec.workbook import SheetTable
 
 Corrupt = Callable[[StudyCopy], "dict | None"]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bench.spec import ADAM_SPEC, CT_ROWS, SDTM_SPEC, adam_tables, panel_ct_rows, read_ct_rows, sdtm_tables, write_study
-from subgen.simulate.safety_labs import PANEL
-from subgen.spec.workbook import read_workbook
+from simulate.safety_labs import PANEL
+from subgen.core.spec.workbook import read_workbook
 
 REPO = Path(__file__).resolve().parents[1]
 CT_FILE = REPO.parent / "shared" / "reference" / "ct" / "SDTM_Terminology_2025-03-28.txt"

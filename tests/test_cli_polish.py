@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from subgen import cli, progress
+from subgen import cli
+from subgen.core import progress
 from subgen.newstudy import init_study
 
 

@@ -14,9 +14,9 @@ from lxml import etree
 
 from export.define import DefineGroup, build_define, define_bytes, write_define, xsd_problems
 from export.split import SplitPart, SplitPlan
-from export.xpt import expected_widths, xpt_frame
-from subgen.problems import ProblemError
-from subgen.spec.model import (AnalysisParameter, Codelist, CodelistTerm, Comment, Dataset, Method, Spec, StudyInfo,
+from subgen.core.xpt import expected_widths, xpt_frame
+from subgen.core.problems import ProblemError
+from subgen.core.spec.model import (AnalysisParameter, Codelist, CodelistTerm, Comment, Dataset, Method, Spec, StudyInfo,
                                ValueLevel, Variable)
 
 NS = {"odm": "http://www.cdisc.org/ns/odm/v1.3", "def": "http://www.cdisc.org/ns/def/v2.1",
@@ -329,7 +329,7 @@ def test_annotated_crf_attribute_must_name_a_pdf(tmp_path):
     import dataclasses
 
     from export.package import annotated_crf
-    from subgen.study import StudyConfig
+    from subgen.core.study import StudyConfig
 
     study = StudyConfig(tmp_path, "demo", tmp_path / "demo.xlsx", tmp_path / "raw")
     assert annotated_crf(study, SDTM_SPEC) is None

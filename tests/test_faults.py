@@ -26,7 +26,7 @@ import pytest
 from bad_input_kit import (ROOT, copy_study, keep_datasets, leftovers, run_cli, save_spec, small_study, spec_tables,
                            tree_digest)
 from spec_edit import set_cell
-from subgen import atomic
+from subgen.core import atomic
 
 PAUSED = r"""
 import os, sys, time
@@ -37,8 +37,8 @@ def pause():
     flag.write_text(str(os.getpid()))
     time.sleep(600)
 
-import subgen.atomic as at
-import subgen.pipeline as pl
+import subgen.core.atomic as at
+import sdtm.stage as pl
 
 def after(module, name):
     orig = getattr(module, name)
@@ -215,7 +215,7 @@ def test_read_only_output_folder_for_real(previous) -> None:
 
 def test_disk_full_while_writing_reports(previous, monkeypatch) -> None:
     copy, before = previous
-    import subgen.pipeline as pipeline
+    import sdtm.stage as pipeline
 
     def full(frame, path):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))

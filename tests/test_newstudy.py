@@ -11,9 +11,9 @@ import pytest
 
 from conftest import read
 from subgen.newstudy import DOMAINS, init_study
-from subgen.problems import ProblemError
-from subgen.spec.loader import load_spec
-from subgen.study import load_study
+from subgen.core.problems import ProblemError
+from subgen.core.spec.loader import load_spec
+from subgen.core.study import load_study
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +91,7 @@ def test_from_sdtmig_lists_every_variable(tmp_path, reference):
     spec = load_spec(folder / "full.xlsx")
     for ds in spec.datasets:
         assert {n for (d, n) in ig if d == ds.name} <= {v.name for v in ds.variables}, ds.name
-    from subgen.pipeline import run_sdtm
+    from sdtm.stage import run_sdtm
 
     result = run_sdtm(folder, tmp_path / "out")
     assert not [p for p in result.problems if p.severity in ("Reject", "Error")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sdtm.supp import build_supp, value_text
-from subgen.spec.model import Dataset
+from subgen.core.spec.model import Dataset
 
 AE = Dataset("AE", "Adverse Events", "EVENTS", "One record per event per subject", ("USUBJID", "AESEQ"), ())
 QUALIFIERS = [

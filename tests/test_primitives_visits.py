@@ -10,7 +10,7 @@ import pandas as pd
 from sdtm.engine import BuildContext
 from sdtm.visits import (assign_epochs, assign_visit, derive_epoch, derive_visitnum, epoch_starts, match_visits,
                          subject_elements, visit_numbers)
-from subgen.spec.model import Mapping, Spec, StudyInfo
+from subgen.core.spec.model import Mapping, Spec, StudyInfo
 
 TV = [("1", "SCREENING"), ("2", "BASELINE"), ("3", "MONTH 3"), ("6", "MONTH 12")]
 TA = [("EXO", "1", "SCRN", "SCREENING"), ("EXO", "2", "EXO", "TREATMENT"), ("EXO", "3", "FU", "FOLLOW-UP"),

@@ -22,7 +22,7 @@ def test_make_all_and_make_test_from_clean_clone(root: Path, tmp_path: Path) -> 
     env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if ".venv" not in p)
     run = subprocess.run(["make", "all"], cwd=clone, env=env, capture_output=True, text=True, timeout=1800)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    from subgen.spec.loader import load_spec
+    from subgen.core.spec.loader import load_spec
 
     for study in ("ms_exo", "t2dm_exo"):
         names = sorted(p.name for p in (clone / "out" / study / "sdtm").glob("*.xpt"))

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from conftest import read
-from subgen.pipeline import run_sdtm
+from sdtm.stage import run_sdtm
 
 COMMON = ["USUBJID", "VISITNUM", "VISIT", "EPOCH"]
 

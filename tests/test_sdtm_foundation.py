@@ -14,8 +14,8 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from export.xpt import read_xpt_both
-from subgen.pipeline import run_sdtm
+from subgen.core.xpt import read_xpt_both
+from sdtm.stage import run_sdtm
 
 
 
@@ -196,7 +196,7 @@ def test_bad_date_read_only_by_a_summary_is_reported(root: Path, tmp_path: Path)
     # ds.csv row 2 (101001) DSDAT feeds DM.RFPENDTC through last_datetime; an impossible date must stop the run.
     import shutil
 
-    from subgen.problems import ProblemError
+    from subgen.core.problems import ProblemError
 
     study = tmp_path / "ms_exo"
     shutil.copytree(root / "studies/ms_exo", study)

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import read
 from sdtm.engine import repeat_items
-from subgen.spec.model import Source, expand_columns
+from subgen.core.spec.model import Source, expand_columns
 
 
 def test_expand_columns_ranges_lists_and_padding() -> None:
@@ -32,8 +32,8 @@ def test_repeat_items_one_row_per_item_with_lineage() -> None:
 
 def test_spec_rejects_item_range_without_topic_template(tmp_path) -> None:
     from spec_edit import load_tables, save, set_cell
-    from subgen.problems import ProblemError
-    from subgen.spec.loader import load_spec
+    from subgen.core.problems import ProblemError
+    from subgen.core.spec.loader import load_spec
 
     from conftest import ROOT
 

@@ -11,10 +11,10 @@ import pytest
 
 from conftest import read
 from spec_edit import append_row, load_tables, save
-from subgen.pipeline import build_sdtm
-from subgen.problems import ProblemError
-from subgen.spec.loader import load_spec
-from subgen.study import load_study
+from sdtm.stage import build_sdtm
+from subgen.core.problems import ProblemError
+from subgen.core.spec.loader import load_spec
+from subgen.core.study import load_study
 
 
 def test_suppdm_randno_both_studies(built) -> None:

@@ -1,4 +1,4 @@
-"""Tests of the EDC export simulator (subgen.simulate) and the committed demo data."""
+"""Tests of the EDC export simulator (simulate) and the committed demo data."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from subgen.simulate import DEFAULT_SEEDS, generate_study, simulate_study
-from subgen.simulate.__main__ import main as cli_main
+from simulate import DEFAULT_SEEDS, generate_study, simulate_study
+from simulate.__main__ import main as cli_main
 
 REPO = Path(__file__).resolve().parents[1]
 STUDIES = ("ms_exo", "t2dm_exo")

@@ -1,4 +1,4 @@
-"""The safety laboratory panel of the MS scale mode (subgen.simulate.safety_labs, ``--safety-labs``)."""
+"""The safety laboratory panel of the MS scale mode (simulate.safety_labs, ``--safety-labs``)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from subgen.simulate import generate_study, simulate_study
-from subgen.simulate.__main__ import main as cli_main
-from subgen.simulate.safety_labs import HAEMOLYSED_REASON, PANEL
+from simulate import generate_study, simulate_study
+from simulate.__main__ import main as cli_main
+from simulate.safety_labs import HAEMOLYSED_REASON, PANEL
 
 BIOMARKERS = {"Neurofilament light chain", "GFAP", "Oligoclonal bands"}
 NAMES = {t.name: t for t in PANEL}

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def vs_build(root: Path, tmp_path_factory) -> Path:
-    from subgen.pipeline import run_sdtm
+    from sdtm.stage import run_sdtm
 
     return run_sdtm(root / "studies" / "t2dm_vs", tmp_path_factory.mktemp("t2dm_vs")).out_dir
 

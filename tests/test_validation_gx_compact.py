@@ -1,4 +1,4 @@
-"""Value-wise expectations run on distinct values (validation.gx_runner._validate_results).
+"""Value-wise expectations run on distinct values (subgen.core.conformance.gx_runner._validate_results).
 
 On a large frame, expectations whose verdict per record depends only on that record's value
 run on the column's distinct values, and their findings are mapped back to the records. The
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from validation import gx_runner
+from subgen.core.conformance import gx_runner
 
 N = 3_000  # COMPACT_MIN_ROWS is set per test
 

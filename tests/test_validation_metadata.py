@@ -1,4 +1,4 @@
-"""Metadata without a spec (validation.metadata): the shipped SDTMIG/ADaMIG tables and define.xml."""
+"""Metadata without a spec (subgen.core.standards): the shipped SDTMIG/ADaMIG tables and define.xml."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from validation.metadata import (
+from subgen.core.standards import (
     ct_extensible,
     default_keys,
     define_metadata,
@@ -19,7 +19,7 @@ from validation.metadata import (
     standard_structure,
 )
 
-DATA = Path(__file__).resolve().parents[1] / "validation" / "data"
+DATA = Path(__file__).resolve().parents[1] / "subgen" / "core" / "standards" / "data"
 
 
 def test_shipped_tables_are_small_and_carry_no_notes():
@@ -127,7 +127,7 @@ def test_the_cdisc_example_define_reads(reference):
 
 
 def test_unreadable_define_is_a_problem(tmp_path):
-    from subgen.problems import ProblemError
+    from subgen.core.problems import ProblemError
 
     bad = tmp_path / "define.xml"
     bad.write_text("<ODM", encoding="utf-8")
@@ -140,7 +140,7 @@ def test_unreadable_define_is_a_problem(tmp_path):
 
 
 def test_adam_placeholder_names_match_numbered_variables():
-    from validation.metadata import name_pattern
+    from subgen.core.standards import name_pattern
 
     assert name_pattern("TRTxxP").fullmatch("TRT01P") and not name_pattern("TRTxxP").fullmatch("TRT1P")
     assert name_pattern("ANLzzFL").fullmatch("ANL01FL") and name_pattern("CRITy").fullmatch("CRIT1")

@@ -1,4 +1,4 @@
-"""Numeric ranges from the ValueLevel sheet's Range column (validation.ranges) and their GX checks."""
+"""Numeric ranges from the ValueLevel sheet's Range column (subgen.core.conformance.ranges) and their GX checks."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from subgen.problems import ProblemError
-from subgen.spec.model import Dataset, ValueLevel, Variable
-from validation import gx_runner
-from validation.outcomes import ISSUES, PASSED
-from validation.ranges import (
+from subgen.core.problems import ProblemError
+from subgen.core.spec.model import Dataset, ValueLevel, Variable
+from subgen.core.conformance import gx_runner
+from subgen.core.conformance.outcomes import ISSUES, PASSED
+from subgen.core.conformance.ranges import (
     Condition,
     declared_ranges,
     parse_range,
@@ -21,7 +21,7 @@ from validation.ranges import (
     ranges_from_cells,
     row_condition,
 )
-from validation.suite import build_suite, suite_to_json
+from subgen.core.conformance.suite import build_suite, suite_to_json
 
 
 def _v(name: str, data_type: str = "text") -> Variable:
@@ -97,7 +97,7 @@ def test_range_checks_are_visible_in_the_suite_json():
 
 
 def _spec(value_level: tuple[ValueLevel, ...]):
-    from subgen.spec.model import Spec, StudyInfo
+    from subgen.core.spec.model import Spec, StudyInfo
     from datetime import date
 
     info = StudyInfo("X", "X", "X", "X", "3.4", "2.0", "2025-03-28", date(2025, 1, 1))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from validation import rules_cross
-from validation.outcomes import EXECUTION_ERROR, ISSUES, NOT_APPLICABLE, PASSED
+from subgen.core.conformance.outcomes import EXECUTION_ERROR, ISSUES, NOT_APPLICABLE, PASSED
 from validation.rulebase import Checked, CrossRule, Package, finding_frame, run_rule
 
 RULES = {r.id: r for r in rules_cross.RULES}

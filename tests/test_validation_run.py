@@ -15,7 +15,7 @@ import pytest
 from openpyxl import load_workbook
 
 from validation import catalogue
-from validation.outcomes import EXECUTION_ERROR, NOT_APPLICABLE, PASSED
+from subgen.core.conformance.outcomes import EXECUTION_ERROR, NOT_APPLICABLE, PASSED
 from validation.report import HTML_NAME, JSON_NAME, XLSX_NAME, rules_frame, write_reports
 from validation.run import validate_folder, validate_study
 
@@ -354,7 +354,7 @@ def test_an_internal_error_in_a_rule_shows_as_execution_error(tmp_path, monkeypa
 
 
 def test_a_failing_suite_is_an_execution_error_for_every_check(tmp_path, monkeypatch):
-    from validation import gx_runner
+    from subgen.core.conformance import gx_runner
 
     def explode(*args, **kwargs):
         raise RuntimeError("metric engine exploded")
@@ -399,7 +399,7 @@ def test_a_package_folder_validated_against_a_spec(built, root):
     result = validate_folder(built["t2dm_exo"], spec_path=root / "specs" / "t2dm_exo.xlsx")
     assert result.may_export, result.blocking[["dataset", "rule", "message"]].to_string()
     prov = dict(result.provenance)
-    from subgen.spec.loader import load_spec
+    from subgen.core.spec.loader import load_spec
 
     cut = load_spec(root / "specs" / "t2dm_exo.xlsx").study.data_cut.isoformat()
     assert prov["metadata DM"] == "spec t2dm_exo.xlsx" and prov["data cut"] == cut

@@ -1,4 +1,4 @@
-"""The spec-generated Great Expectations suite and its runner (validation.suite, gx_runner)."""
+"""The spec-generated Great Expectations suite and its runner (subgen.core.conformance.suite, gx_runner)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from subgen.problems import SEVERITIES, Problem, ProblemError
-from subgen.spec.model import Codelist, CodelistTerm, Dataset, Variable
-from validation import gx_runner
-from validation.suite import (
+from subgen.core.problems import SEVERITIES, Problem, ProblemError
+from subgen.core.spec.model import Codelist, CodelistTerm, Dataset, Variable
+from subgen.core.conformance import gx_runner
+from subgen.core.conformance.suite import (
     ASCII_REGEX,
     CHECK_BUILDERS,
     IMPOSSIBLE_DATE_REGEX,
@@ -234,7 +234,7 @@ def test_single_key_uses_column_uniqueness_and_seq_needs_usubjid():
 
 
 def test_value_level_builder_is_registered_and_silent_without_ranges():
-    from validation.suite import SuiteInputs, value_level_checks
+    from subgen.core.conformance.suite import SuiteInputs, value_level_checks
     assert CHECK_BUILDERS[-1] is value_level_checks
     assert list(value_level_checks(SuiteInputs(DM, CODELISTS))) == []
 
@@ -421,7 +421,7 @@ def test_fresh_process_makes_no_network_request_and_prints_nothing():
         socket.create_connection = refuse
         socket.getaddrinfo = refuse
         import tests.test_validation_suite as t
-        from validation import gx_runner
+        from subgen.core.conformance import gx_runner
         problems = gx_runner.run_suite(t._with(t.dm_frame(), 2, "SEX", "X"),
                                        t.build_suite(t.DM, t.CODELISTS))
         assert [p.rule for p in problems] == ["CT-NONEXT"], problems

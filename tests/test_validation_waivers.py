@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from validation.outcomes import FINDING_COLUMNS
+from subgen.core.conformance.outcomes import FINDING_COLUMNS
 from validation.waivers import apply_waivers, load_waivers, unused_findings
 
 KNOWN = {"XD-TS-FDA", "XD-DY-CALC", "REQ-NULL", "GX-EXECUTION-ERROR"}

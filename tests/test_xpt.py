@@ -1,4 +1,4 @@
-"""export/xpt.py: checked, deterministic XPT v5 files that both readers read back as written."""
+"""subgen/core/xpt.py: checked, deterministic XPT v5 files that both readers read back as written."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from export.xpt import (IBM_LIMIT, IBM_MIN, IBM_REL_TOL, PANDAS_IBM_ZERO, TIMESTAMP_RANGES, check_xpt_frame,
+from subgen.core.xpt import (IBM_LIMIT, IBM_MIN, IBM_REL_TOL, PANDAS_IBM_ZERO, TIMESTAMP_RANGES, check_xpt_frame,
                         pandas_reader_trustworthy, parse_xpt_header, read_xpt_both, verify_xpt, write_xpt,
                         xpt_timestamp)
-from subgen.problems import ProblemError
-from subgen.spec.model import Dataset, Variable
+from subgen.core.problems import ProblemError
+from subgen.core.spec.model import Dataset, Variable
 
 CREATED = datetime(2024, 3, 5, 0, 0, 0)
 

@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from subgen.spec.adam import ADAM_SHEETS  # noqa: E402
-from subgen.spec.workbook import SheetTable, read_workbook, tables_to_text, write_workbook  # noqa: E402
+from subgen.core.spec.adam import ADAM_SHEETS  # noqa: E402
+from subgen.core.spec.workbook import SheetTable, read_workbook, tables_to_text, write_workbook  # noqa: E402
 
 ADAM_CT = ROOT.parent / "shared" / "reference" / "ct" / "ADaM_CT_2025-09-26.csv"
 ADAM_CT_VERSION = "2025-09-26"
@@ -781,7 +781,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true", help="compare with the committed workbooks instead of writing")
     args = ap.parse_args(argv)
-    from subgen.spec.loader import spec_from_tables
+    from subgen.core.spec.loader import spec_from_tables
 
     status = 0
     for name, make in STUDIES.items():

@@ -32,7 +32,7 @@ def build_frames(rows: int):
     import pandas as pd
     import pyreadstat
 
-    from subgen.pipeline import run_sdtm
+    from sdtm.stage import run_sdtm
 
     with tempfile.TemporaryDirectory() as tmp:
         out = run_sdtm(ROOT / "studies" / "ms_exo", tmp).out_dir
@@ -60,9 +60,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args(argv)
 
-    from subgen.spec.loader import load_spec
+    from subgen.core.spec.loader import load_spec
     from validation.package import XptFolder, codelist_map
-    from validation.ranges import declared_ranges
+    from subgen.core.conformance.ranges import declared_ranges
     from validation.run import Layer, validate_layers
 
     start = time.perf_counter()

@@ -1,7 +1,7 @@
 """Build the compact standards tables validation ships for packages without define.xml or spec.
 
 Reads ``../shared/reference`` (development only; the product never reads it) and writes, sorted and
-byte-stable, into ``validation/data/``:
+byte-stable, into ``subgen/core/standards/data/``:
 
 * ``ig_variables.csv``: one row per variable of SDTMIG v3.4 (datasets and SUPPQUAL) and ADaMIG v1.3
   (ADSL and BDS structures): standard, dataset, order, variable, label, type (Char/Num), core
@@ -81,7 +81,7 @@ def codelists(reference: Path) -> list[list[str]]:
 def main(argv: list[str]) -> int:
     """Write the three tables; returns the exit code."""
     reference = Path(argv[0]) if argv else ROOT.parent / "shared" / "reference"
-    out = Path(argv[1]) if len(argv) > 1 else ROOT / "validation" / "data"
+    out = Path(argv[1]) if len(argv) > 1 else ROOT / "subgen" / "core" / "standards" / "data"
     out.mkdir(parents=True, exist_ok=True)
     _write(out / "ig_variables.csv", ["standard", "dataset", "order", "variable", "label", "type", "core", "codelist"],
            variables(reference))

@@ -1,7 +1,7 @@
-"""Build the compact tables ``subgen init`` ships beside its spec template (``subgen/template/``).
+"""Build the compact tables ``subgen init`` ships beside its spec template (``subgen/core/standards/data/``).
 
 The variables, labels, types, core and codelist codes of SDTMIG 3.4 come from the table validation
-already ships (``validation/data/ig_variables.csv``); this script adds only what that table lacks,
+already ships (``subgen/core/standards/data/ig_variables.csv``); this script adds only what that table lacks,
 for the template's domains, from the development reference copy (``../shared/reference``; the
 product never reads it):
 
@@ -13,7 +13,7 @@ product never reads it):
 
 Usage::
 
-    python tools/build_init_template.py [REFERENCE_DIR]       # writes subgen/template/*.csv
+    python tools/build_init_template.py [REFERENCE_DIR]       # writes subgen/core/standards/data/*.csv
     python tools/build_init_template.py --check [REFERENCE_DIR]  # exit 1 when the shipped files differ
 """
 
@@ -98,7 +98,7 @@ def main(argv: list[str]) -> int:
     check = "--check" in argv
     args = [a for a in argv if a != "--check"]
     reference = Path(args[0]) if args else ROOT.parent / "shared" / "reference"
-    out = ROOT / "subgen" / "template"
+    out = ROOT / "subgen" / "core" / "standards" / "data"
     differ = []
     for name, text in build(reference).items():
         if check:

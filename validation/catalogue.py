@@ -1,5 +1,5 @@
 """Every rule validation can report, in one catalogue: the spec-generated dataset checks
-(:data:`validation.suite.RULES`), the rules across datasets (:mod:`validation.rules_cross`,
+(:data:`subgen.core.conformance.suite.RULES`), the rules across datasets (:mod:`validation.rules_cross`,
 :mod:`validation.rules_adam`), and the package and waiver rules defined here.
 
 Rule ids are stable: waivers and reviewers' guides refer to them.
@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping
 
-from validation import rules_adam, rules_cross, suite
+from subgen.core.conformance import suite
+from validation import rules_adam, rules_cross
 from validation.rulebase import CrossRule
 from validation.waivers import INVALID_RULE, UNUSED_RULE
 

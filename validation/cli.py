@@ -26,7 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run_validate(args: argparse.Namespace) -> int:
     """Run ``subgen validate``; exit code 1 when unwaived Reject/Error findings block export."""
-    from subgen.problems import Problem, ProblemError
+    from subgen.core.problems import Problem, ProblemError
     from validation.report import XLSX_NAME, write_reports
     from validation.run import validate_folder, validate_study
 

@@ -1,7 +1,7 @@
 """Reading a folder of XPT files into a :class:`~validation.rulebase.Package` with its metadata.
 
 Metadata per dataset comes, in this order, from the study spec (or an ADaM spec), a define.xml, or
-the shipped SDTMIG 3.4 / ADaMIG 1.3 tables (:func:`validation.metadata.fallback_dataset`). Every
+the shipped SDTMIG 3.4 / ADaMIG 1.3 tables (:func:`subgen.core.standards.fallback_dataset`). Every
 dataset records where its metadata came from, so the reports can say what each was checked against.
 """
 
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from subgen.problems import Problem, ProblemError
-from subgen.spec.model import Codelist, Dataset
-from validation.metadata import FALLBACK_SOURCE, fallback_dataset
+from subgen.core.problems import Problem, ProblemError
+from subgen.core.spec.model import Codelist, Dataset
+from subgen.core.standards import FALLBACK_SOURCE, fallback_dataset
 
 
 @dataclass

@@ -29,9 +29,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from subgen.problems import SEVERITIES
+from subgen.core.problems import SEVERITIES
 from validation.catalogue import RULES
-from validation.outcomes import NOT_APPLICABLE, worst
+from subgen.core.conformance.outcomes import NOT_APPLICABLE, worst
 from validation.run import ValidationResult
 
 XLSX_NAME = "validation-report.xlsx"
@@ -258,7 +258,7 @@ def report_html(result: ValidationResult) -> str:
 
 def write_reports(result: ValidationResult, folder: Path | str) -> Path:
     """Write every report of ``result`` into ``folder`` (replaced as a whole); returns the folder."""
-    from subgen.atomic import staged_folder
+    from subgen.core.atomic import staged_folder
 
     folder = Path(folder)
     with staged_folder(folder) as stage:

@@ -2,7 +2,7 @@
 
 A rule is a small pure function over a :class:`Package` that returns a :class:`Checked` (its
 findings as a DataFrame plus the datasets it looked at) or raises :class:`NotApplicable` with the
-reason. :func:`run_rule` turns that into :class:`~validation.outcomes.CheckRun` rows, one per
+reason. :func:`run_rule` turns that into :class:`~subgen.core.conformance.outcomes.CheckRun` rows, one per
 dataset, with the outcome ``passed``, ``issues found``, ``not applicable`` or ``execution error``:
 an exception inside a rule is caught, its text kept, and reported as an Error finding - never
 skipped, never passed.
@@ -21,9 +21,9 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from subgen.problems import SEVERITIES
-from subgen.spec.model import Codelist, Dataset, ValueLevel
-from validation.outcomes import (
+from subgen.core.problems import SEVERITIES
+from subgen.core.spec.model import Codelist, Dataset, ValueLevel
+from subgen.core.conformance.outcomes import (
     EXECUTION_ERROR,
     FINDING_COLUMNS,
     ISSUES,
@@ -44,7 +44,7 @@ class Package:
 
     ``datasets`` maps the dataset name (upper case, e.g. ``AE``, ``SUPPAE``, ``ADSL``) to its frame
     as read from the XPT file (records in file order, index 0..n-1). ``metadata`` maps the same
-    names to the :class:`~subgen.spec.model.Dataset` (variables, labels, types, core, keys) taken
+    names to the :class:`~subgen.core.spec.model.Dataset` (variables, labels, types, core, keys) taken
     from the spec, a define.xml or the fallback SDTMIG/ADaMIG tables; ``metadata_source`` says
     which, per dataset.
     """
@@ -54,7 +54,7 @@ class Package:
     metadata_source: dict[str, str] = field(default_factory=dict)
     codelists: dict[str, Codelist] = field(default_factory=dict)
     value_level: tuple[ValueLevel, ...] = ()
-    ranges: tuple[Any, ...] = ()  # validation.ranges.RangeRule
+    ranges: tuple[Any, ...] = ()  # subgen.core.conformance.ranges.RangeRule
 
     def get(self, name: str) -> pd.DataFrame | None:
         """The frame of dataset ``name``, or None when the package has no such dataset."""

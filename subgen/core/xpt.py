@@ -2,7 +2,7 @@
 
 Writing goes through ``pyreadstat.write_xport(file_format_version=5)``; everything pyreadstat
 does not check is checked first (:func:`check_xpt_frame`) and reported as
-:class:`~subgen.problems.Problem` rows, so a bad frame is never written and nothing is ever
+:class:`~subgen.core.problems.Problem` rows, so a bad frame is never written and nothing is ever
 truncated silently.
 
 Findings this module relies on (each one is asserted by ``tests/test_xpt.py``):
@@ -86,8 +86,8 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
-from subgen.problems import Problem, ProblemError
-from subgen.spec.model import Dataset, Variable
+from subgen.core.problems import Problem, ProblemError
+from subgen.core.spec.model import Dataset, Variable
 
 #: Dataset and variable names: 1-8 characters, A-Z and 0-9, a letter first (SAS V5 transport, SDTMIG).
 NAME_PATTERN = re.compile(r"[A-Z][A-Z0-9]{0,7}")

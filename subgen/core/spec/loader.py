@@ -1,4 +1,4 @@
-"""Load and validate a spec workbook into a :class:`~subgen.spec.model.Spec`.
+"""Load and validate a spec workbook into a :class:`~subgen.core.spec.model.Spec`.
 
 Every problem in the workbook is collected (sheet, row, column, value, the nearest valid name
 when something looks misspelt) and raised together, so a data manager fixes them in one pass.
@@ -13,10 +13,10 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-from subgen.problems import Problem, ProblemError
-from subgen.spec import model as m
-from subgen.spec.layout import REQUIRED_STUDY_ATTRIBUTES, SHEET_BY_NAME, SHEETS
-from subgen.spec.workbook import SheetTable, read_workbook
+from subgen.core.problems import Problem, ProblemError
+from subgen.core.spec import model as m
+from subgen.core.spec.layout import REQUIRED_STUDY_ATTRIBUTES, SHEET_BY_NAME, SHEETS
+from subgen.core.spec.workbook import SheetTable, read_workbook
 
 NAME_RE = re.compile(r"^[A-Z][A-Z0-9]{0,7}$")
 FORM_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -53,11 +53,11 @@ def load_spec(path: Path | str) -> m.Spec:
 
 
 def spec_from_tables(tables: dict[str, SheetTable], path: Path, sha256: str = "") -> m.Spec:
-    """Build a Spec from text tables (see :mod:`subgen.spec.workbook`), validating as it goes.
+    """Build a Spec from text tables (see :mod:`subgen.core.spec.workbook`), validating as it goes.
 
-    An ADaM workbook (Derivations sheet, no Mappings sheet) is loaded by :mod:`subgen.spec.adam`.
+    An ADaM workbook (Derivations sheet, no Mappings sheet) is loaded by :mod:`subgen.core.spec.adam`.
     """
-    from subgen.spec.adam import adam_spec_from_tables, is_adam_workbook
+    from subgen.core.spec.adam import adam_spec_from_tables, is_adam_workbook
 
     if is_adam_workbook(tables):
         return adam_spec_from_tables(tables, path, sha256)

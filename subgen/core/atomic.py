@@ -23,7 +23,7 @@ import shutil
 from pathlib import Path
 from typing import Iterator
 
-from subgen.problems import Problem, ProblemError
+from subgen.core.problems import Problem, ProblemError
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2

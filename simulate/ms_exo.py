@@ -334,7 +334,7 @@ def lab_form(c: Cohort, rs: Streams, female: np.ndarray | None = None) -> pd.Dat
     """lab form (central lab long format): serum/CSF NfL and GFAP, CSF oligoclonal bands.
 
     With ``female`` given (scale mode with ``safety_labs``), the 30-test safety panel of
-    :mod:`subgen.simulate.safety_labs` is added at every visit.
+    :mod:`simulate.safety_labs` is added at every visit.
     """
     r = rs["lab"]
     n, V = c.n, len(VISITS)

@@ -1,4 +1,4 @@
-"""Command line entry point: ``python -m subgen.simulate --study ms_exo --out DIR``."""
+"""Command line entry point: ``python -m simulate --study ms_exo --out DIR``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from . import STUDIES, simulate_study
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, simulate the study, print per-form row counts; returns the exit code."""
-    ap = argparse.ArgumentParser(prog="python -m subgen.simulate", description=__doc__)
+    ap = argparse.ArgumentParser(prog="python -m simulate", description=__doc__)
     ap.add_argument("--study", required=True, choices=sorted(STUDIES))
     ap.add_argument("--out", required=True, type=Path, help="output directory for <form>.csv files")
     ap.add_argument("--seed", type=int, default=None, help="random seed (default: the study's seed)")

@@ -16,9 +16,9 @@ from dataclasses import replace
 
 import pandas as pd
 
-from subgen.problems import Problem
-from subgen.raw import FILE_COL, ROW_COL, SPEC_LINEAGE
-from subgen.spec.model import Dataset
+from subgen.core.problems import Problem
+from subgen.core.raw import FILE_COL, ROW_COL, SPEC_LINEAGE
+from subgen.core.spec.model import Dataset
 
 #: Personal values at least this long are also looked for inside longer text (contacts, names);
 #: shorter ones (initials) only as a whole cell, so "HBS" does not match inside ordinary words.

@@ -3,7 +3,7 @@
 A phase 3 trial draws a routine safety panel at every visit; with 30 tests this is what
 makes a 5,000-subject study carry over a million LB records, the volume the benchmark
 (``bench/``) needs. The panel is off by default, so the committed demo data does not change:
-``python -m subgen.simulate --study ms_exo --subjects 5000 --safety-labs --out DIR``.
+``python -m simulate --study ms_exo --subjects 5000 --safety-labs --out DIR``.
 
 The central lab reports in conventional (US) units, so the SDTM mapping has to convert
 several tests to SI units (haemoglobin g/dL -> g/L, glucose mg/dL -> mmol/L, creatinine

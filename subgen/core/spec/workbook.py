@@ -13,7 +13,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from subgen.problems import Problem, ProblemError
+from subgen.core.problems import Problem, ProblemError
 
 
 @dataclass(frozen=True)

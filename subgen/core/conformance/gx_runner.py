@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from subgen.problems import Problem
+from subgen.core.problems import Problem
 
 #: Rule id of the Problem raised for an expectation that failed to execute (exception in GX).
 EXECUTION_ERROR_RULE = "GX-EXECUTION-ERROR"
@@ -421,7 +421,7 @@ def _validate_results(data: pd.DataFrame, expectations: list[Any], name: str) ->
 
 @dataclass(frozen=True)
 class ExpectationRun:
-    """The outcome of one expectation of a suite (see :mod:`validation.outcomes`).
+    """The outcome of one expectation of a suite (see :mod:`subgen.core.conformance.outcomes`).
 
     ``problems`` are its findings (for ``issues found``) or its execution-error Problem;
     ``missing`` names the absent columns that kept it from running (outcome ``not applicable``).
@@ -457,7 +457,7 @@ def run_suite_checks(frame: pd.DataFrame, suite: Any, *,
     absence itself is reported by the column checks, and :func:`not_run_problems` turns these
     into ``GX-NOT-RUN`` Problems). Nothing is silently passed. Results are in suite order.
     """
-    from validation.outcomes import EXECUTION_ERROR, ISSUES, NOT_APPLICABLE, PASSED
+    from subgen.core.conformance.outcomes import EXECUTION_ERROR, ISSUES, NOT_APPLICABLE, PASSED
 
     where = str(suite.name)
     original = frame.reset_index(drop=True)

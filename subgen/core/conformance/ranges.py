@@ -20,7 +20,7 @@ Where clauses use the Define-XML comparators, as in the Pinnacle 21 specificatio
 joined with ``AND``. Values may be quoted with ``"`` or ``'``.
 
 The Range column is read from the workbook's ValueLevel sheet by row (the loaded
-:class:`~subgen.spec.model.ValueLevel` keeps its workbook row), so it needs no other change to
+:class:`~subgen.core.spec.model.ValueLevel` keeps its workbook row), so it needs no other change to
 the spec model; a bad range or where clause is a :class:`ProblemError` naming sheet, row,
 column and value.
 """
@@ -35,8 +35,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Iterable
 
-from subgen.problems import Problem, ProblemError
-from subgen.spec.model import Dataset, Spec, ValueLevel
+from subgen.core.problems import Problem, ProblemError
+from subgen.core.spec.model import Dataset, Spec, ValueLevel
 
 #: Most allowed values a stepped range may enumerate (the step check is an in-set check).
 MAX_STEPS = 20000
@@ -236,7 +236,7 @@ def declared_ranges(spec: Spec) -> tuple[RangeRule, ...]:
     path = Path(spec.path)
     if path.suffix.lower() != ".xlsx" or not path.is_file():
         return ()
-    from subgen.spec.workbook import read_workbook
+    from subgen.core.spec.workbook import read_workbook
 
     table = read_workbook(path).get("ValueLevel")
     if table is None or "Range" not in table.header:

@@ -18,7 +18,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from subgen.problems import Problem, ProblemError
+from subgen.core.problems import Problem, ProblemError
 
 NAME_RE = re.compile(r"^[^./\\\x00-\x1f][^/\\\x00-\x1f]*$")  # one folder name: no path separator, not hidden
 

@@ -2,7 +2,7 @@
 
 Public API: :func:`simulate_study`.  Command line::
 
-    python -m subgen.simulate --study ms_exo|t2dm_exo --out DIR [--seed N] [--subjects N] [--safety-labs]
+    python -m simulate --study ms_exo|t2dm_exo --out DIR [--seed N] [--subjects N] [--safety-labs]
 
 The committed demo data in ``studies/<study>/raw`` is the output with the
 default seed and default subject count; see ``studies/README.md`` for the

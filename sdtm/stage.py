@@ -17,14 +17,15 @@ from pathlib import Path
 import pandas as pd
 
 from sdtm.engine import BuildContext, build_dataset, build_order, check_mappings, strip_lineage
-from subgen import __version__, progress
-from subgen.atomic import staged_folder
-from subgen.checks import duplicate_keys, scan_personal_data, unenrolled_subjects, with_origin
-from subgen.problems import Problem, ProblemError, problems_frame
-from subgen.raw import FILE_COL, ROW_COL
-from subgen.spec.loader import load_spec
-from subgen.spec.model import Spec
-from subgen.study import StudyConfig, load_study
+from subgen import __version__
+from subgen.core import progress
+from subgen.core.atomic import staged_folder
+from sdtm.checks import duplicate_keys, scan_personal_data, unenrolled_subjects, with_origin
+from subgen.core.problems import Problem, ProblemError, problems_frame
+from subgen.core.raw import FILE_COL, ROW_COL
+from subgen.core.spec.loader import load_spec
+from subgen.core.spec.model import Spec
+from subgen.core.study import StudyConfig, load_study
 
 
 @dataclass
@@ -109,9 +110,9 @@ def check_datasets(spec: Spec, datasets: dict[str, pd.DataFrame], ranges: tuple 
     The suite includes the value ranges the spec's ValueLevel sheet declares (EDSS 0 to 10 by 0.5,
     SDMT 0 to 110, plausible lab results), so an impossible value stops the write.
     """
-    from export.xpt import check_xpt_frame
-    from validation.ranges import declared_ranges, ranges_for
-    from validation.suite import check_before_write
+    from subgen.core.xpt import check_xpt_frame
+    from subgen.core.conformance.ranges import declared_ranges, ranges_for
+    from subgen.core.conformance.suite import check_before_write
 
     codelists = {c.id: c for c in spec.codelists}
     ranges = declared_ranges(spec) if ranges is None else ranges
@@ -125,11 +126,11 @@ def check_datasets(spec: Spec, datasets: dict[str, pd.DataFrame], ranges: tuple 
 
 def run_sdtm(study_dir: Path | str, out_root: Path | str, spec_path: Path | str | None = None) -> SdtmResult:
     """Build, check and write SDTM for the study in ``study_dir`` into ``out_root/<study>/sdtm``."""
-    from export.xpt import write_xpt, xpt_timestamp
+    from subgen.core.xpt import write_xpt, xpt_timestamp
 
     study = load_study(study_dir, spec_path)
     spec, ctx = build_sdtm(study)
-    from validation.ranges import declared_ranges
+    from subgen.core.conformance.ranges import declared_ranges
 
     ranges = declared_ranges(spec)
     problems = with_origin(check_datasets(spec, ctx.datasets, ranges), ctx.datasets)
@@ -223,8 +224,8 @@ def write_suites(spec: Spec, datasets: dict[str, pd.DataFrame], folder: Path, ra
     ``ranges`` (ValueLevel Range rules) are included when given, with the spec's value-level rows,
     as :func:`check_datasets` ran them.
     """
-    from validation.ranges import ranges_for
-    from validation.suite import build_suite, suite_to_json
+    from subgen.core.conformance.ranges import ranges_for
+    from subgen.core.conformance.suite import build_suite, suite_to_json
 
     folder.mkdir(parents=True, exist_ok=True)
     codelists = {c.id: c for c in spec.codelists}

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from subgen.problems import ProblemError
-from subgen.spec import loader as base
-from subgen.spec import model as m
-from subgen.spec.layout import SHEET_BY_NAME, SheetLayout
-from subgen.spec.workbook import SheetTable
+from subgen.core.problems import ProblemError
+from subgen.core.spec import loader as base
+from subgen.core.spec import model as m
+from subgen.core.spec.layout import SHEET_BY_NAME, SheetLayout
+from subgen.core.spec.workbook import SheetTable
 
 #: The sheets an ADaM workbook holds, in order.
 ADAM_SHEETS: tuple[SheetLayout, ...] = tuple(SHEET_BY_NAME[n] for n in (

@@ -12,16 +12,16 @@ Design for growth
 * :data:`CHECK_BUILDERS` is the ordered list of pure functions ``SuiteInputs -> Iterable[Check]``
   that turn the spec into :class:`Check` rows (plain data, no GX). A new rule is one new builder
   appended there plus its catalogue entry; :func:`value_level_checks` turns the numeric ranges
-  declared in the ValueLevel sheet's Range column (:mod:`validation.ranges`) into checks.
+  declared in the ValueLevel sheet's Range column (:mod:`subgen.core.conformance.ranges`) into checks.
 * :func:`build_suite` turns the checks into GX expectations. Each expectation's ``meta`` holds
   ``rule``, ``severity``, ``message``, ``fix``, ``citation``, ``check`` (a stable id unique in
   the suite, ``RULE:VARIABLE``, usable for waivers), ``dataset``, ``column`` and ``requires``
-  (the columns the expectation reads) - :mod:`validation.gx_runner` needs nothing else.
+  (the columns the expectation reads) - :mod:`subgen.core.conformance.gx_runner` needs nothing else.
 
 Conventions
 -----------
 * Blank character values ("" or blanks only) are null: the runner pre-normalises them to null
-  before validation (see :func:`validation.gx_runner.prepare_frame`), so "required" fires on
+  before validation (see :func:`subgen.core.conformance.gx_runner.prepare_frame`), so "required" fires on
   ``""`` like on ``None`` and format checks skip blanks.
 * All regexes are anchored with ``\\A``/``\\Z`` (GX's pandas engine uses ``str.contains``, i.e.
   ``re.search``, and ``$`` would accept a trailing newline).
@@ -47,10 +47,10 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
 
-from subgen.problems import SEVERITIES, Problem, ProblemError
-from subgen.spec.model import Codelist, Dataset, ValueLevel, Variable
-from validation import gx_runner
-from validation.ranges import RangeRule, row_condition
+from subgen.core.problems import SEVERITIES, Problem, ProblemError
+from subgen.core.spec.model import Codelist, Dataset, ValueLevel, Variable
+from subgen.core.conformance import gx_runner
+from subgen.core.conformance.ranges import RangeRule, row_condition
 
 # --------------------------------------------------------------------------------------------
 # Regular expressions (public: unit-tested directly)
@@ -403,7 +403,7 @@ def study_day_nonzero(inputs: SuiteInputs) -> Iterable[Check]:
 
 
 def value_level_checks(inputs: SuiteInputs) -> Iterable[Check]:
-    """Numeric ranges declared per where clause in the ValueLevel sheet (see :mod:`validation.ranges`).
+    """Numeric ranges declared per where clause in the ValueLevel sheet (see :mod:`subgen.core.conformance.ranges`).
 
     ``RANGE-VALUE``: the value lies within [MIN, MAX] on records matching the where clause;
     ``RANGE-STEP`` (when a step is declared): a value within [MIN, MAX] is one of MIN, MIN + STEP, ...,
@@ -457,7 +457,7 @@ def plan_checks(dataset: Dataset, codelists: Mapping[str, Codelist],
                 exclude: Iterable[str] = ()) -> list[Check]:
     """All checks for ``dataset``, in builder order (pure: no GX involved).
 
-    ``ranges`` are the ValueLevel Range rules (:func:`validation.ranges.declared_ranges`);
+    ``ranges`` are the ValueLevel Range rules (:func:`subgen.core.conformance.ranges.declared_ranges`);
     ``exclude`` names rule ids not to generate (e.g. COLS-SPEC when no spec or define.xml gives
     the variable order).
     """

@@ -379,7 +379,7 @@ class Spec:
     units: tuple[UnitConversion, ...] = ()
     #: Trial-design data sheets (TA, TE, TV, TI, TS, ...): dataset name -> rows as dicts.
     design_data: tuple[tuple[str, tuple[tuple[tuple[str, str], ...], ...]], ...] = ()
-    #: ADaM workbooks only (see subgen/spec/adam.py): Parameters, Windows and Derivations sheets.
+    #: ADaM workbooks only (see subgen/core/spec/adam.py): Parameters, Windows and Derivations sheets.
     parameters: tuple[AnalysisParameter, ...] = ()
     windows: tuple[AnalysisWindow, ...] = ()
     derivations: tuple[DerivationStep, ...] = ()

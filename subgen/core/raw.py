@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from subgen.problems import Problem, ProblemError
-from subgen.spec.model import Form
+from subgen.core.problems import Problem, ProblemError
+from subgen.core.spec.model import Form
 
 FILE_COL = "__file"
 ROW_COL = "__row"

@@ -18,11 +18,12 @@ import pandas as pd
 
 import adam.functions  # noqa: F401  (registers every derivation)
 from adam.engine import AdamContext, build_dataset, build_order, check_derivations, strip_internal, traceability
-from subgen import __version__, progress
-from subgen.problems import Problem, ProblemError, problems_frame
-from subgen.spec.loader import load_spec
-from subgen.spec.model import Spec
-from subgen.study import StudyConfig, load_study
+from subgen import __version__
+from subgen.core import progress
+from subgen.core.problems import Problem, ProblemError, problems_frame
+from subgen.core.spec.loader import load_spec
+from subgen.core.spec.model import Spec
+from subgen.core.study import StudyConfig, load_study
 
 
 @dataclass
@@ -81,8 +82,8 @@ def build_adam(study: StudyConfig, sdtm_dir: Path, spec: Spec) -> AdamContext:
 
 def check_adam(spec: Spec, datasets: dict[str, pd.DataFrame]) -> list[Problem]:
     """XPT constraints and the spec-generated GX suite for every ADaM dataset, all problems collected."""
-    from export.xpt import check_xpt_frame
-    from validation.suite import check_before_write
+    from subgen.core.xpt import check_xpt_frame
+    from subgen.core.conformance.suite import check_before_write
 
     codelists = {c.id: c for c in spec.codelists}
     problems: list[Problem] = []
@@ -96,8 +97,8 @@ def check_adam(spec: Spec, datasets: dict[str, pd.DataFrame]) -> list[Problem]:
 def run_adam(study_dir: Path | str, out_root: Path | str, spec_path: Path | str | None = None) -> AdamResult:
     """Build, check and write ADaM for the study in ``study_dir`` from ``out_root/<study>/sdtm`` into
     ``out_root/<study>/adam``."""
-    from export.xpt import write_xpt, xpt_timestamp
-    from subgen.pipeline import staged_folder, write_csv, write_suites
+    from subgen.core.xpt import write_xpt, xpt_timestamp
+    from sdtm.stage import staged_folder, write_csv, write_suites
 
     study = load_study(study_dir)
     spec = load_adam_spec(study, spec_path)
