@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 OUT    ?= out
 STUDIES ?= studies/ms_exo studies/t2dm_exo
 
-.PHONY: sdtm adam all validate package report test demo-data spec-text clean help bench
+.PHONY: sdtm adam all validate package report test lint demo-data spec-text clean help bench
 
 help:
 	@echo "make sdtm       build SDTM (XPT + reports) for the demo studies into $(OUT)/"
@@ -16,6 +16,7 @@ help:
 	@echo "make package    eCTD m5 folders (XPT, Dataset-JSON, define.xml, manifest) per study: $(OUT)/<study>/m5/"
 	@echo "make report     data review report (offline HTML) per study: $(OUT)/<study>/review/review.html"
 	@echo "make test       run the test suite"
+	@echo "make lint       ruff (style, imports, bugbear) and mypy (types) on the product code"
 	@echo "make bench      benchmark the whole path on simulated MS studies (SIZES=\"500 5000 20000\"); JSON in bench/results/"
 	@echo "make demo-data  regenerate the committed demo raw data from the simulator"
 	@echo "make spec-text  print every spec workbook as text (for review and diffs)"
@@ -24,7 +25,7 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,lint]"
 	@touch $(STAMP)
 
 sdtm: $(STAMP)
@@ -63,6 +64,10 @@ report: $(STAMP)
 test: $(STAMP)
 	@bash tools/ensure-chromium.sh
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check subgen sdtm adam validation export report simulate bench tools tests
+	$(BIN)/mypy
 
 # Benchmark: raw CSV -> sdtm -> adam -> validate -> package per size, each stage against its floor.
 SIZES ?= 500 5000 20000
