@@ -82,8 +82,8 @@ def build_adam(study: StudyConfig, sdtm_dir: Path, spec: Spec) -> AdamContext:
 
 def check_adam(spec: Spec, datasets: dict[str, pd.DataFrame]) -> list[Problem]:
     """XPT constraints and the spec-generated GX suite for every ADaM dataset, all problems collected."""
-    from subgen.core.xpt import check_xpt_frame
     from subgen.core.conformance.suite import check_before_write
+    from subgen.core.xpt.checks import check_xpt_frame
 
     codelists = {c.id: c for c in spec.codelists}
     problems: list[Problem] = []
@@ -97,8 +97,9 @@ def check_adam(spec: Spec, datasets: dict[str, pd.DataFrame]) -> list[Problem]:
 def run_adam(study_dir: Path | str, out_root: Path | str, spec_path: Path | str | None = None) -> AdamResult:
     """Build, check and write ADaM for the study in ``study_dir`` from ``out_root/<study>/sdtm`` into
     ``out_root/<study>/adam``."""
-    from subgen.core.xpt import write_xpt, xpt_timestamp
     from sdtm.stage import staged_folder, write_csv, write_suites
+    from subgen.core.xpt.timestamps import xpt_timestamp
+    from subgen.core.xpt.write import write_xpt
 
     study = load_study(study_dir)
     spec = load_adam_spec(study, spec_path)

@@ -157,7 +157,7 @@ def floor(stage: str, out: Path, raw: Path, logs: Path) -> dict:
 
 def output_records(stage: str, out: Path) -> int:
     """Records a stage processed, counted from the XPT files (when floors are not measured)."""
-    from subgen.core.xpt import parse_xpt_header, readstat_row_count
+    from subgen.core.xpt.header import parse_xpt_header, readstat_row_count
 
     folders = {"sdtm": ["sdtm"], "adam": ["adam"]}.get(stage, ["sdtm", "adam"])
     total = 0

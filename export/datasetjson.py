@@ -32,9 +32,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from subgen.core.xpt import xpt_frame
 from subgen import __version__
 from subgen.core.spec.model import Dataset, Variable
+from subgen.core.xpt.values import xpt_frame
 
 DATASET_JSON_VERSION = "1.1.0"
 _SAS_EPOCH = date(1960, 1, 1)
@@ -129,7 +129,7 @@ def dataset_json_header(dataset: Dataset, *, name: str, label: str, records: int
 
 
 def json_rows(prepared: pd.DataFrame, dataset: Dataset) -> list[list[Any]]:
-    """The records of ``prepared`` (values as written to XPT, :func:`subgen.core.xpt.xpt_frame`) as JSON rows."""
+    """The records of ``prepared`` (values as written to XPT, :func:`subgen.core.xpt.values.xpt_frame`) as JSON rows."""
     columns = [column_values(var, prepared[var.name]) for var in dataset.variables]
     return [list(r) for r in zip(*columns)] if columns and len(prepared) else []
 

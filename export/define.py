@@ -61,7 +61,7 @@ class DefineGroup:
     dataset: Dataset  # the spec dataset (the whole one for a split part)
     label: str
     href: str  # file name the def:leaf points at
-    frame: pd.DataFrame  # the values as written (subgen.core.xpt.xpt_frame)
+    frame: pd.DataFrame  # the values as written (subgen.core.xpt.values.xpt_frame)
     widths: dict[str, int]  # XPT storage width of every variable
     split: SplitPlan | None = None
 

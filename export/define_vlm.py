@@ -27,9 +27,9 @@ import pandas as pd
 
 from export.define_terms import (References, description, is_integral, model, oid_part, origin,
                                  significant_digits, text_numbers)
-from subgen.core.xpt import byte_lengths
 from subgen.core.problems import Problem
 from subgen.core.spec.model import Dataset, Spec
+from subgen.core.xpt.values import byte_lengths
 from subgen.core.conformance.ranges import Condition, parse_where
 
 _ISO = ("date", "datetime", "time", "partialDate", "partialTime", "partialDatetime", "incompleteDatetime",

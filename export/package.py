@@ -26,7 +26,7 @@ The steps, each of which stops the package with a clear message:
    XPT file would pass the size limit (:mod:`export.split`), and put in the package: copied as it
    is when it is the file validation checked (same SHA-256) and its headers are those the spec
    gives (:func:`take_verified_xpt`; the SDTM/ADaM stage read it back with both readers when it
-   wrote it), otherwise re-written with :func:`subgen.core.xpt.write_xpt` (which reads the file back
+   wrote it), otherwise re-written with :func:`subgen.core.xpt.write.write_xpt` (which reads the file back
    with pyreadstat and pandas and compares names, labels, types, widths and every value with the
    frame meant to be written); it is written as Dataset-JSON beside it (read back and compared
    the same way); the SHA-256 of every verified file is kept;
@@ -59,13 +59,18 @@ from export.define import DEFINE_VERSION, STYLESHEET, DefineGroup, item_oid, stu
     write_define, xsd_problems
 from export.manifest import check_manifest, dependency_versions, sha256_file, write_manifest
 from export.split import FDA_MAX_BYTES, SplitPlan, part_frames, plan_split
-from subgen.core.xpt import expected_widths, header_problems, read_header_bytes, write_xpt, xpt_frame, xpt_timestamp
 from subgen import __version__
 from subgen.core.atomic import staged_folder
 from subgen.core.problems import Problem, ProblemError
 from subgen.core.spec.loader import load_spec
 from subgen.core.spec.model import Dataset, Spec
 from subgen.core.study import StudyConfig, load_study
+from subgen.core.xpt.header import read_header_bytes
+from subgen.core.xpt.read import read_xpt
+from subgen.core.xpt.timestamps import xpt_timestamp
+from subgen.core.xpt.values import expected_widths, xpt_frame
+from subgen.core.xpt.verify import header_problems
+from subgen.core.xpt.write import write_xpt
 
 FORMATS = ("xpt", "json")
 PACKAGE_FOLDER = "m5"
@@ -224,10 +229,9 @@ def annotated_crf(study: StudyConfig, spec: Spec) -> Path | None:
 
 
 def read_dataset(path: Path, dataset: Dataset) -> pd.DataFrame:
-    """The records of an XPT file as pyreadstat reads them (dates stay numbers), columns checked against the spec."""
-    import pyreadstat
-
-    frame, _ = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
+    """The records of an XPT file as :func:`~subgen.core.xpt.read.read_xpt` reads them (dates stay numbers),
+    columns checked against the spec."""
+    frame, _ = read_xpt(path)
     if list(frame.columns) != list(dataset.variable_names):
         raise ProblemError([Problem(str(path), None, None, ", ".join(map(str, frame.columns)),
                                     f"the file's variables are not the spec's variables of {dataset.name} in spec "
@@ -255,7 +259,7 @@ def take_verified_xpt(source: Path, target: Path, dataset: Dataset, widths: dict
 
     That is: its SHA-256 is the one validation checked, and its headers (name, labels, types,
     widths, display formats, stamps) are those :func:`write_xpt` gives these records
-    (:func:`subgen.core.xpt.header_problems`; ``widths``: :func:`expected_widths` of the records).
+    (:func:`subgen.core.xpt.verify.header_problems`; ``widths``: :func:`expected_widths` of the records).
     The SDTM and ADaM stages read every file back with both readers when they wrote it, so the
     copy needs no second write and read-back. Returns False (nothing at ``target``) when the file
     has to be written again.

@@ -18,7 +18,7 @@ threshold; a category that alone is too large is divided further by subject (USU
 each subject's records in one part. A dataset with no split variable (or with null values in it)
 is divided by subject only. The size of a part is exact, not estimated: an XPT v5 file is its
 headers plus the records padded to 80-byte cards (:func:`xpt_file_size`), and a character
-variable is as wide as its longest value in the part (subgen.core.xpt), so the widths are worked out
+variable is as wide as its longest value in the part (subgen.core.xpt.values), so the widths are worked out
 per part.
 """
 
@@ -30,9 +30,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from subgen.core.xpt import CARD, MAX_LABEL, NAMESTR_LEN, byte_lengths, char_values
 from subgen.core.problems import Problem, ProblemError
 from subgen.core.spec.model import Dataset
+from subgen.core.xpt.checks import MAX_LABEL
+from subgen.core.xpt.header import CARD, NAMESTR_LEN
+from subgen.core.xpt.values import byte_lengths, char_values
 
 #: FDA Technical Conformance Guide 3.3.2: datasets larger than 5 GB are split (5 * 10**9 bytes).
 FDA_MAX_BYTES = 5_000_000_000
@@ -179,7 +181,7 @@ def plan_split(frame: pd.DataFrame, dataset: Dataset, threshold: int = FDA_MAX_B
 
     Returns None when the whole dataset fits. Raises :class:`ProblemError` (rule ``PKG-SPLIT``)
     when it cannot be split within the limit (one subject alone is too large, no USUBJID, or a
-    part's name would be longer than 8 characters). ``widths`` (:func:`subgen.core.xpt.expected_widths`
+    part's name would be longer than 8 characters). ``widths`` (:func:`subgen.core.xpt.values.expected_widths`
     of the frame), when the caller has them, give the whole file's size without measuring every
     value again; the values are measured only when a split is needed.
     """

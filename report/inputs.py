@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import pyreadstat
 
 from subgen.core.problems import Problem, ProblemError
 from subgen.core.study import StudyConfig
+from subgen.core.xpt.read import read_xpt
 
 
 @dataclass(frozen=True)
@@ -88,10 +88,10 @@ def read_plot_specs(study: StudyConfig) -> tuple[PlotSpec, ...]:
 def _read_folder(folder: Path, inputs: ReviewInputs, layer: str) -> dict[str, pd.DataFrame]:
     frames = {}
     for path in sorted(folder.glob("*.xpt")):
-        frame, meta = pyreadstat.read_xport(str(path))
+        frame, meta = read_xpt(path, convert_dates=True)
         name = path.stem.upper()
         frames[name] = frame
-        inputs.labels[name] = dict(meta.column_names_to_labels)
+        inputs.labels[name] = dict(meta.column_labels)
         inputs.files[f"{layer}/{path.name}"] = _sha256(path)
     return frames
 

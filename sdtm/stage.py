@@ -110,7 +110,7 @@ def check_datasets(spec: Spec, datasets: dict[str, pd.DataFrame], ranges: tuple 
     The suite includes the value ranges the spec's ValueLevel sheet declares (EDSS 0 to 10 by 0.5,
     SDMT 0 to 110, plausible lab results), so an impossible value stops the write.
     """
-    from subgen.core.xpt import check_xpt_frame
+    from subgen.core.xpt.checks import check_xpt_frame
     from subgen.core.conformance.ranges import declared_ranges, ranges_for
     from subgen.core.conformance.suite import check_before_write
 
@@ -126,7 +126,8 @@ def check_datasets(spec: Spec, datasets: dict[str, pd.DataFrame], ranges: tuple 
 
 def run_sdtm(study_dir: Path | str, out_root: Path | str, spec_path: Path | str | None = None) -> SdtmResult:
     """Build, check and write SDTM for the study in ``study_dir`` into ``out_root/<study>/sdtm``."""
-    from subgen.core.xpt import write_xpt, xpt_timestamp
+    from subgen.core.xpt.timestamps import xpt_timestamp
+    from subgen.core.xpt.write import write_xpt
 
     study = load_study(study_dir, spec_path)
     spec, ctx = build_sdtm(study)

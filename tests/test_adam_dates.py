@@ -84,8 +84,9 @@ def test_date9_format_reaches_the_xpt_header(tmp_path: Path) -> None:
     """A spec Format (DATE9.) is written to the NAMESTR record; values stay day numbers."""
     import pyreadstat
 
-    from subgen.core.xpt import parse_xpt_header, write_xpt
     from subgen.core.spec.model import Dataset, Variable
+    from subgen.core.xpt.header import parse_xpt_header
+    from subgen.core.xpt.write import write_xpt
 
     ds = Dataset("ADX", "Test", "BASIC DATA STRUCTURE", "x", ("USUBJID",),
                  (Variable("ADX", "USUBJID", "Unique Subject Identifier", "text", 10, 1),

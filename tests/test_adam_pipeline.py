@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 import pytest
+from conftest import STUDIES
 
 from adam.dates import sas_date
-from conftest import STUDIES
-from subgen.core.xpt import read_xpt_both
 from subgen.core.problems import ProblemError
+from subgen.core.xpt.verify import read_xpt_both
 
 D2024, D2025 = 23376, 23742
 MS_SETS = ("adsl", "adae", "adlb", "adedss", "adsdmt", "admri", "adtte")

@@ -12,8 +12,8 @@ import pytest
 
 from export.datasetjson import (column_type, dataset_json_dict, dataset_json_header, read_dataset_json,
                                 write_dataset_json)
-from subgen.core.xpt import expected_widths, xpt_frame
 from subgen.core.spec.model import Dataset, Variable
+from subgen.core.xpt.values import expected_widths, xpt_frame
 
 CREATED = datetime(2026, 10, 31, 0, 0, 0)
 

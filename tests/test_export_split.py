@@ -16,9 +16,10 @@ import pandas as pd
 import pytest
 
 from export.split import part_frames, plan_split, split_variable, xpt_file_size
-from subgen.core.xpt import expected_widths, write_xpt, xpt_frame
 from subgen.core.problems import ProblemError
 from subgen.core.spec.model import Dataset, Variable
+from subgen.core.xpt.values import expected_widths, xpt_frame
+from subgen.core.xpt.write import write_xpt
 
 CREATED = datetime(2024, 1, 1)
 

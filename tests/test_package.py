@@ -22,16 +22,18 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 import pytest
+from browser import FLAGS, chromium
 from lxml import etree, html
 
-from browser import FLAGS, chromium
 from export.datasetjson import read_dataset_json
 from export.manifest import check_manifest
 from export.package import ExportBlocked, run_package
-from subgen.core.xpt import parse_xpt_header, write_xpt, xpt_timestamp
 from subgen.cli import main
 from subgen.core.problems import ProblemError
 from subgen.core.spec.loader import load_spec
+from subgen.core.xpt.header import parse_xpt_header
+from subgen.core.xpt.timestamps import xpt_timestamp
+from subgen.core.xpt.write import write_xpt
 
 STUDIES = ("ms_exo", "t2dm_exo")
 SID = {"ms_exo": "msexo01", "t2dm_exo": "t2dmexo01"}
@@ -319,7 +321,9 @@ def test_take_verified_xpt_copies_only_the_file_it_would_write(built, root, tmp_
     import dataclasses
 
     from export.package import read_dataset, take_verified_xpt
-    from subgen.core.xpt import expected_widths, header_problems, read_header_bytes, xpt_frame
+    from subgen.core.xpt.header import read_header_bytes
+    from subgen.core.xpt.values import expected_widths, xpt_frame
+    from subgen.core.xpt.verify import header_problems
 
     spec = load_spec(root / "specs" / "t2dm_exo.xlsx")
     dm = spec.dataset("DM")

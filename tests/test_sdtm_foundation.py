@@ -13,13 +13,10 @@ from pathlib import Path
 import pandas as pd
 import pyreadstat
 import pytest
-
-from subgen.core.xpt import read_xpt_both
-from sdtm.stage import run_sdtm
-
-
-
 from conftest import STUDIES, read, subject
+
+from sdtm.stage import run_sdtm
+from subgen.core.xpt.verify import read_xpt_both
 
 
 def test_ms_dm_completer(built) -> None:

@@ -30,13 +30,14 @@ def _peak_mb() -> float:
 def build_frames(rows: int):
     """The demo's DM, LB, SE, TA, TV, TS, with subjects replicated until LB has ``rows`` records."""
     import pandas as pd
-    import pyreadstat
 
     from sdtm.stage import run_sdtm
+    from subgen.core.xpt.read import read_xpt
 
     with tempfile.TemporaryDirectory() as tmp:
         out = run_sdtm(ROOT / "studies" / "ms_exo", tmp).out_dir
-        frames = {n.upper(): pyreadstat.read_xport(str(out / f"{n}.xpt"))[0] for n in ("dm", "lb", "se", "ta", "tv", "ts")}
+        frames = {n.upper(): read_xpt(out / f"{n}.xpt", convert_dates=True)[0]
+                  for n in ("dm", "lb", "se", "ta", "tv", "ts")}
     copies = math.ceil(rows / len(frames["LB"]))
 
     def replicate(frame: pd.DataFrame) -> pd.DataFrame:

@@ -17,6 +17,7 @@ import pandas as pd
 from subgen.core.problems import Problem, ProblemError
 from subgen.core.spec.model import Codelist, Dataset
 from subgen.core.standards import FALLBACK_SOURCE, fallback_dataset
+from subgen.core.xpt.read import read_xpt
 
 
 @dataclass
@@ -37,8 +38,6 @@ def read_xpt_folder(folder: Path | str) -> XptFolder:
 
     Raises ProblemError naming every file that cannot be read, or the folder when it has none.
     """
-    import pyreadstat
-
     folder = Path(folder)
     if not folder.is_dir():
         raise ProblemError([Problem(str(folder), None, None, None, "folder not found",
@@ -53,39 +52,21 @@ def read_xpt_folder(folder: Path | str) -> XptFolder:
         name = path.stem.upper()
         raw = path.read_bytes()
         try:
-            frame, meta = pyreadstat.read_xport(str(path))
+            frame, meta = read_xpt(path, convert_dates=True, share_text=True)
         except Exception as exc:  # pyreadstat raises its own error types for damaged files
             problems.append(Problem(str(path), None, None, None, f"cannot read the XPT file: {exc}",
                                     "re-export the dataset as SAS XPORT v5", rule="PKG-READ"))
             continue
-        out.frames[name] = shared_text(frame)
+        out.frames[name] = frame
         out.files[name] = path
-        out.labels[name] = {str(k): str(v or "") for k, v in (meta.column_names_to_labels or {}).items()}
-        out.dataset_labels[name] = str(meta.file_label or "")
+        out.labels[name] = dict(meta.column_labels)
+        out.dataset_labels[name] = meta.dataset_label
         out.sha256[name] = hashlib.sha256(raw).hexdigest()
-        if isinstance(meta.creation_time, datetime):
-            out.created[name] = meta.creation_time
+        if meta.created is not None:
+            out.created[name] = meta.created
     if problems:
         raise ProblemError(problems, f"{folder}: {len(problems)} XPT file(s) cannot be read")
     return out
-
-
-def shared_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with each text column's equal values sharing one string object (same values, same dtypes).
-
-    The XPT reader makes a new string for every cell; a million-record dataset repeats a few thousand
-    values, so sharing them keeps the package in memory at a fraction of the size.
-    """
-    out = {}
-    for col in frame.columns:
-        s = frame[col]
-        if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
-            codes, uniques = pd.factorize(s.to_numpy(dtype=object), use_na_sentinel=True)
-            values = uniques.astype(object)[codes]
-            values[codes < 0] = s.to_numpy(dtype=object)[codes < 0]  # nulls as they were
-            s = pd.Series(values, index=s.index, dtype=s.dtype, name=s.name)
-        out[col] = s
-    return pd.DataFrame(out, index=frame.index)
 
 
 def metadata_for(xpt: XptFolder, declared: dict[str, Dataset], source: str) -> tuple[dict[str, Dataset],
@@ -111,4 +92,4 @@ def codelist_map(codelists) -> dict[str, Codelist]:
     return {c.id: c for c in codelists}
 
 
-__all__ = ["XptFolder", "codelist_map", "metadata_for", "read_xpt_folder", "shared_text"]
+__all__ = ["XptFolder", "codelist_map", "metadata_for", "read_xpt_folder"]

@@ -246,7 +246,7 @@ def _sha(path: Path) -> str:
 
 def report_time(data_cut: date | None) -> datetime:
     """The reports' time: ``SOURCE_DATE_EPOCH`` when set, else the data cut at 00:00 (never the clock)."""
-    from subgen.core.xpt import xpt_timestamp
+    from subgen.core.xpt.timestamps import xpt_timestamp
 
     return xpt_timestamp(data_cut or date(1970, 1, 1))
 
