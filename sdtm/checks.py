@@ -2,6 +2,8 @@
 
 * :func:`duplicate_keys`: records sharing their Key Variables (a duplicated subject or visit row);
 * :func:`unenrolled_subjects`: records of a subject that DM (the enrolment form) does not have;
+* :func:`non_finite_numbers`: numeric values that are not finite numbers (``inf``, ``-inf``,
+  ``1e999`` typed into a numeric field), which no dataset can hold;
 * :func:`scan_personal_data`: values of the Forms sheet's Personal Data Columns found in any
   SDTM cell (whole-cell for short values such as initials, inside text for contacts);
 * :func:`with_origin`: adds the raw file and row to findings located by dataset record.
@@ -14,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 
 from subgen.core.problems import Problem
@@ -85,6 +88,28 @@ def unenrolled_subjects(ctx) -> list[Problem]:
                                  f"correct the subject identifier, or add the subject's enrolment row to {dm_files} "
                                  "in the EDC and re-export", "Error", "MAP-SUBJECT")
                          for row, usubjid in zip(rows[ROW_COL], rows["USUBJID"])]
+    return problems
+
+
+def non_finite_numbers(ctx) -> list[Problem]:
+    """One Error per numeric value that is infinite (raw ``inf``, ``Infinity``, ``1e999``), naming the raw row."""
+    problems = []
+    declared = {d.name: d for d in ctx.spec.datasets}
+    for name, frame in sorted(ctx.datasets.items()):
+        if FILE_COL not in frame.columns or name not in declared:
+            continue
+        located = frame[FILE_COL].notna().to_numpy(dtype=bool)
+        for var in declared[name].variables:
+            if not var.is_numeric or var.name not in frame.columns:
+                continue
+            values = pd.to_numeric(frame[var.name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            infinite = np.isinf(values) & located
+            problems += [Problem(file, int(row), var.name, repr(float(v)), f"{name}.{var.name}: the value is not a "
+                                 "finite number", "enter a finite number in the EDC or leave it blank (inf, -inf and "
+                                 "nan are not values); if the raw value is a plain number, check the derivation in "
+                                 "the Mappings sheet", "Error", "MAP-NUMBER")
+                         for file, row, v in zip(frame.loc[infinite, FILE_COL], frame.loc[infinite, ROW_COL],
+                                                 values[infinite])]
     return problems
 
 

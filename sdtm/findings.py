@@ -30,6 +30,7 @@ NOT_DONE = "NOT DONE"
 _NUMBER = r"^[+-]?(?:\d+\.?\d*|\.\d+)$"
 _LIMIT = r"^(?P<op><=|>=|<|>)\s*(?P<num>[+-]?(?:\d+\.?\d*|\.\d+))$"
 _COMMA = r"^[<>]?=?\s*[+-]?\d+,\d+$"
+_NON_FINITE = r"(?i)^[+-]?(?:inf|infinity|nan)$"  # what float() accepts but no measurement is
 
 
 # --------------------------------------------------------------------------- baseline flag
@@ -226,13 +227,18 @@ def derive_stresc(frame: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
     msg = (f"{mapping.dataset}: result unit '" + units + "' of test " + frame[f"{p}TESTCD"].astype("string")
            .fillna("") + " has no row in the Units sheet; standard result left missing")
     no_unit = std["BAD_UNIT"] & units.str.strip().eq("")
+    orres = frame[f"{p}ORRES"].astype("string").str.strip()
+    non_finite = std["BAD_NUMBER"] & orres.str.match(_NON_FINITE).fillna(False)
     for mask, message, fix, rule in (
             (std["BAD_UNIT"] & ~no_unit, msg, "add a Units row (test or *, from unit, to unit, factor)", "MAP-UNIT"),
             (no_unit, f"{mapping.dataset}: numeric result without a unit; standard result left missing",
              "enter the result's unit in the EDC and re-export", "MAP-UNIT"),
             (std["BAD_NUMBER"] & std["COMMA"], f"{mapping.dataset}: decimal comma in a numeric result",
              "use a decimal point (5.6, not 5,6) in the export", "MAP-NUMBER"),
-            (std["BAD_NUMBER"] & ~std["COMMA"], f"{mapping.dataset}: text result in a numeric test",
+            (non_finite, f"{mapping.dataset}: the result is not a finite number",
+             "enter the measured number (or <limit) or record the test as NOT DONE (inf, -inf and nan are not "
+             "results)", "MAP-NUMBER"),
+            (std["BAD_NUMBER"] & ~std["COMMA"] & ~non_finite, f"{mapping.dataset}: text result in a numeric test",
              "enter a number (or <limit) or record the test as NOT DONE", "MAP-NUMBER")):
         column = f"{p}ORRESU" if rule == "MAP-UNIT" else f"{p}ORRES"
         _report_by_record(ctx, frame, mask, column, message, fix, rule)

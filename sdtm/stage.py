@@ -20,7 +20,7 @@ from sdtm.engine import BuildContext, build_dataset, build_order, check_mappings
 from subgen import __version__
 from subgen.core import progress
 from subgen.core.atomic import staged_folder
-from sdtm.checks import duplicate_keys, scan_personal_data, unenrolled_subjects, with_origin
+from sdtm.checks import duplicate_keys, non_finite_numbers, scan_personal_data, unenrolled_subjects, with_origin
 from subgen.core.problems import Problem, ProblemError, problems_frame
 from subgen.core.raw import FILE_COL, ROW_COL
 from subgen.core.spec.loader import load_spec
@@ -62,6 +62,7 @@ def build_sdtm(study: StudyConfig) -> tuple[Spec, BuildContext]:
             raise ProblemError(ctx.problems, f"{study.name}: {name} has records with the same key, so the datasets "
                                              "that look records up in it cannot be built (nothing was written)")
     ctx.problems.extend(unenrolled_subjects(ctx))
+    ctx.problems.extend(non_finite_numbers(ctx))
     ctx.problems.extend(scan_personal_data(ctx))
     blocking = [p for p in ctx.problems if p.severity in ("Reject", "Error")]
     if blocking:

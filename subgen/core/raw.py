@@ -2,10 +2,11 @@
 
 Every cell is read as text (nothing is guessed or converted on the way in) and every row keeps
 its origin: ``__file`` and ``__row`` (the CSV line number, header = line 1, as a spreadsheet
-shows it). Problems (missing file, wrong encoding, empty file, missing columns, rows with more or fewer
-fields than the header, rows without a subject) name the file, row and column and say what
-to do. Rows are numbered as a spreadsheet shows them, so a blank line or a value holding a
-line break does not shift the numbers.
+shows it). Problems (missing file, wrong encoding (Latin-1, UTF-16, a byte-order mark), empty file,
+another separator than the comma, CR-only line ends, a value too long for a CSV field or a quote
+never closed, missing columns, rows with more or fewer fields than the header, rows without a
+subject) name the file, row and column and say what to do. Rows are numbered as a spreadsheet
+shows them, so a blank line or a value holding a line break does not shift the numbers.
 """
 
 from __future__ import annotations
@@ -45,12 +46,15 @@ def read_form(raw_dir: Path, form: Form, required_columns: set[str] | frozenset[
     if not text.strip():
         raise ProblemError([Problem(shown, None, None, None, "the file is empty (not even a header row)",
                                     "re-export the form from the EDC", rule="RAW-EMPTY")])
+    if "\r" in text and "\n" not in text:
+        raise ProblemError([Problem(shown, 1, None, None, "the lines end with a carriage return only (CR, the old "
+                                    "Mac OS line end), so the whole file reads as one line",
+                                    "re-export the form with Windows (CRLF) or Unix (LF) line ends, e.g. as "
+                                    "'CSV UTF-8' from Excel", rule="RAW-CSV")])
     try:
         records = list(map(len, csv.reader(io.StringIO(text))))  # fields per CSV record (0 = blank line)
-    except csv.Error as exc:  # e.g. a field longer than the csv module allows (an unclosed quote)
-        raise ProblemError([Problem(shown, None, None, None, f"cannot be read as CSV ({exc})",
-                                    "re-export the form as comma-separated UTF-8 CSV; look for an unclosed quote",
-                                    rule="RAW-CSV")]) from exc
+    except csv.Error as exc:  # a field longer than the csv module allows, a stray CR, ...: say where and why
+        raise ProblemError([csv_failure(text, exc, shown)]) from exc
     header = next(csv.reader(io.StringIO(text)))
     problems = _check_header(header, form, required_columns, shown)
     if problems:
@@ -88,7 +92,75 @@ def read_form(raw_dir: Path, form: Form, required_columns: set[str] | frozenset[
     return frame
 
 
+def csv_failure(text: str, exc: csv.Error, shown: str) -> Problem:
+    """The problem behind a csv.Error: which row (as a spreadsheet shows it) and column, and the real cause.
+
+    Runs only after the fast reading failed: the file is read again record by record to find the
+    failing one. A field over the csv module's limit is either a huge value (the row and column are
+    named, with its length) or a quote that is never closed (the value runs to the end of the file).
+    """
+    lines = io.StringIO(text).readlines()
+    reader = csv.reader(lines)
+    row, start = 0, 0  # records read; physical line where the failing record starts
+    try:
+        for _ in reader:
+            row, start = row + 1, reader.line_num
+    except csv.Error:
+        pass
+    row += 1
+    header = next(csv.reader(lines[:1]), []) if row > 1 else []
+    if "field larger than field limit" in str(exc):
+        return _oversized_field(lines[start:], row, header, shown)
+    if "new-line character seen in unquoted field" in str(exc):
+        return Problem(shown, row, None, None, "a value holds a carriage return (CR) without a line feed outside "
+                       "quotes, so the row cannot be told from the next one", "remove the stray line break from the "
+                       "value in the EDC (or quote the value) and re-export", rule="RAW-CSV")
+    return Problem(shown, row, None, None, f"cannot be read as CSV ({exc})",
+                   "re-export the form as comma-separated UTF-8 CSV", rule="RAW-CSV")
+
+
+def _oversized_field(rest: list[str], row: int, header: list[str], shown: str) -> Problem:
+    """A field over ``csv.field_size_limit()``: a huge value, or an unclosed quote running to the end of the file."""
+    limit = csv.field_size_limit()
+    csv.field_size_limit(sum(map(len, rest)) + 1)  # this one record, read whole (the limit is process-wide)
+    try:
+        reader = csv.reader(rest)
+        fields = next(reader, [])
+        spans_to_end = reader.line_num >= len(rest) > 1
+    except csv.Error:
+        fields, spans_to_end = [], False
+    finally:
+        csv.field_size_limit(limit)
+    if not fields:
+        return Problem(shown, row, None, None, f"a value is longer than the {limit:,} characters the CSV reader "
+                       "allows", "re-export the form; check the row's values in the EDC", rule="RAW-CSV")
+    i = max(range(len(fields)), key=lambda j: len(fields[j]))
+    column = header[i] if i < len(header) else f"field {i + 1}"
+    if spans_to_end and "\n" in fields[i]:
+        return Problem(shown, row, column, None, "a quote opened in this value is never closed, so the value runs "
+                       f"to the end of the file ({len(fields[i]):,} characters)",
+                       "close the quote (or remove it) in the EDC and re-export", rule="RAW-CSV")
+    return Problem(shown, row, column, None, f"the value is {len(fields[i]):,} characters long; the CSV reader "
+                   f"allows at most {limit:,} (no EDC field holds this much: a pasted document or a damaged export?)",
+                   "correct the value in the EDC and re-export", rule="RAW-CSV")
+
+
+def _utf16(data: bytes) -> str | None:
+    """How ``data`` shows it is UTF-16 (a byte-order mark, or NUL bytes in every other place), or None."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return f"byte-order mark {data[0]:02X} {data[1]:02X}"
+    head = data[:4096]
+    if len(head) >= 4 and head.count(0) * 4 >= len(head):  # ASCII text as UTF-16: every second byte is NUL
+        return "NUL bytes in every other place"
+    return None
+
+
 def _decode(data: bytes, shown: str) -> str:
+    utf16 = _utf16(data)
+    if utf16:
+        raise ProblemError([Problem(shown, 1, None, None, f"the file is UTF-16 ({utf16}), not UTF-8 (Excel's "
+                                    "'Unicode Text' or an EDC's 'Unicode' export)", "re-export the form as UTF-8 CSV "
+                                    "(in Excel: Save As 'CSV UTF-8 (Comma delimited)')", rule="RAW-ENCODING")])
     if data.startswith(b"\xef\xbb\xbf"):
         raise ProblemError([Problem(shown, 1, None, "UTF-8 byte-order mark",
                                     "the file starts with a UTF-8 byte-order mark (BOM)",
@@ -108,6 +180,9 @@ def _decode(data: bytes, shown: str) -> str:
 def _check_header(header: list[str], form: Form, required: set[str] | frozenset[str], shown: str) -> list[Problem]:
     import difflib
 
+    delimiter = _delimiter_problem(header, form, required, shown)
+    if delimiter:
+        return [delimiter]
     problems = []
     present = set(header)
     for col in sorted(set(required) | {form.subject_column}):
@@ -122,3 +197,23 @@ def _check_header(header: list[str], form: Form, required: set[str] | frozenset[
         problems.append(Problem(shown, 1, d, d, "column header appears twice", "rename or remove one",
                                 rule="RAW-COLUMN"))
     return problems
+
+
+#: separators an export may use instead of the comma, by the name a data manager knows them by
+OTHER_DELIMITERS = ((";", "semicolons (;)"), ("\t", "tabs"), ("|", "vertical bars (|)"))
+
+
+def _delimiter_problem(header: list[str], form: Form, required: set[str] | frozenset[str],
+                       shown: str) -> Problem | None:
+    """One problem when the header is a single column that splits into the expected names on another separator."""
+    if len(header) != 1:
+        return None
+    expected = set(required) | {form.subject_column}
+    for sep, name in OTHER_DELIMITERS:
+        if sep in header[0] and expected & {h.strip() for h in header[0].split(sep)}:
+            shown_header = header[0] if len(header[0]) <= 60 else header[0][:57] + "..."
+            locale = "; a semicolon export comes from a decimal-comma locale setting" if sep == ";" else ""
+            return Problem(shown, 1, None, shown_header, f"the file is separated by {name}, not commas (the header "
+                           "reads as one column)", "re-export the form as comma-separated CSV (in Excel: Save As "
+                           f"'CSV UTF-8 (Comma delimited)'{locale})", rule="RAW-CSV")
+    return None
