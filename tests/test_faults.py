@@ -160,11 +160,17 @@ def test_recover_after_a_kill_between_the_fallback_renames(tmp_path: Path) -> No
     (backup / "dm.xpt").write_bytes(b"previous")
     dead = final.with_name(".sdtm.999999999.abcd1234.partial")  # no such process
     dead.mkdir()
-    mine = final.with_name(f".sdtm.{os.getpid()}.abcd1234.partial")  # a live run's: kept
-    mine.mkdir()
     atomic.recover(final)
     assert (final / "dm.xpt").read_bytes() == b"previous"
-    assert not backup.exists() and not dead.exists() and mine.exists()
+    assert not backup.exists() and not dead.exists()
+    mine = final.with_name(f".sdtm.{os.getpid()}.abcd1234.partial")  # a live run's (it holds its lock): kept
+    owner = atomic.claim(mine)
+    mine.mkdir()
+    try:
+        atomic.recover(final)
+        assert mine.exists()
+    finally:
+        atomic.release(mine, owner)
 
 
 def test_fallback_swap_without_renameat2(previous, monkeypatch) -> None:
