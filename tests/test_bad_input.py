@@ -16,6 +16,8 @@ entries they must produce; so are the value ranges that no check enforces yet.
 
 from __future__ import annotations
 
+import csv
+import io
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -27,7 +29,7 @@ import pyreadstat
 import pytest
 
 from bad_input_kit import (ANY, ROOT, Expect, StudyCopy, append_raw, copy_study, delete_rows, drop_raw_column,
-                           duplicate_line, find_line, leftovers, matching_lines, read_raw, rename_header,
+                           duplicate_line, find_line, leftovers, matching_lines, problem_lines, read_raw, rename_header,
                            rename_raw_column, rewrite_bytes, run_cli, save_spec, set_raw, spec_row, spec_tables,
                            tree_digest)
 from spec_edit import append_row, set_cell
@@ -47,7 +49,7 @@ class Case:
     exit_code: int = 2
     subprocess: bool = False  # run ``python -m subgen.cli`` instead of calling main() in-process
     study: str = "ms_exo"
-    extra: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)  # "errors": exactly this many Error lines (not one per column)
 
 
 # ------------------------------------------------------------------------------ corruptions
@@ -162,6 +164,41 @@ def study_toml(text: str) -> Corrupt:
     return lambda c: (c.folder / "study.toml").write_text(text, encoding="utf-8")
 
 
+def study_toml_bom(c: StudyCopy) -> None:
+    path = c.folder / "study.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+
+
+def semicolons(c: StudyCopy) -> None:
+    """ae.csv as a decimal-comma locale's Excel saves it: fields separated by ';'."""
+    rows = list(csv.reader(io.StringIO((c.raw / "ae.csv").read_text(encoding="utf-8"))))
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=";", lineterminator="\n").writerows(rows)
+    (c.raw / "ae.csv").write_text(buf.getvalue(), encoding="utf-8")
+
+
+def utf16(encoding: str) -> Corrupt:
+    return lambda c: rewrite_bytes(c, "ae.csv", (c.raw / "ae.csv").read_text(encoding="utf-8").encode(encoding))
+
+
+def cr_only(c: StudyCopy) -> None:
+    rewrite_bytes(c, "ae.csv", (c.raw / "ae.csv").read_bytes().replace(b"\n", b"\r"))
+
+
+def stray_cr(lines: list[str]) -> list[str]:
+    lines[4] = lines[4].replace(",Mild,", ",Mi\rld,", 1)  # line 5: a lone CR inside an unquoted value
+    return lines
+
+
+def unclosed_quote_in_a_large_file(c: StudyCopy) -> None:
+    """The unclosed quote of line 6, in a file big enough that the rest of it exceeds the csv field limit."""
+    lines = (c.raw / "ae.csv").read_text(encoding="utf-8").split("\n")
+    plain = [line for line in lines[1:] if ",Mild," in line and '"' not in line]
+    lines = [lines[0], *plain * 400, ""]
+    lines[5] = lines[5].replace(",Mild,", ',"Mild,', 1)
+    (c.raw / "ae.csv").write_text("\n".join(lines), encoding="utf-8")
+
+
 SPEC = "{spec}"
 DATE_FIX = "correct the date in the EDC (DD-MON-YYYY; UN/UNK for unknown day/month) and re-export"
 AE_ROWS = 41  # ae.csv holds 41 data rows (lines 2-42)
@@ -209,6 +246,31 @@ CASES: tuple[Case, ...] = (
          raw_text("ae.csv", unclosed_quote),
          (Expect("RAW-CSV", "raw/ae.csv", 6, None, "11 fields", "the row has 11 fields but the header has 23",
                  "a value probably holds an unquoted comma, quote or line break"),)),
+    Case("raw-semicolons", "ae.csv separated by semicolons (a decimal-comma locale's CSV): one problem, not 21",
+         semicolons,
+         (Expect("RAW-CSV", "raw/ae.csv", 1, None, ANY, "the file is separated by semicolons (;), not commas",
+                 "re-export the form as comma-separated CSV"),), extra={"errors": 1}),
+    Case("raw-utf16", "ae.csv saved as UTF-16 with a byte-order mark (Excel's 'Unicode Text')", utf16("utf-16"),
+         (Expect("RAW-ENCODING", "raw/ae.csv", 1, None, None, "the file is UTF-16 (byte-order mark FF FE), not UTF-8",
+                 "re-export the form as UTF-8 CSV"),)),
+    Case("raw-utf16-no-bom", "ae.csv saved as UTF-16 big-endian without a byte-order mark", utf16("utf-16-be"),
+         (Expect("RAW-ENCODING", "raw/ae.csv", 1, None, None,
+                 "the file is UTF-16 (NUL bytes in every other place), not UTF-8",
+                 "re-export the form as UTF-8 CSV"),)),
+    Case("raw-huge-cell", "ae.csv line 5: a 20 MB AETERM (over the csv module's field limit)",
+         cell("ae.csv", 5, "AETERM", "x" * (20 * 1024 * 1024)),
+         (Expect("RAW-CSV", "raw/ae.csv", 5, "AETERM", None, "the value is 20,971,520 characters long; the CSV reader "
+                 "allows at most 131,072", "correct the value in the EDC and re-export"),)),
+    Case("raw-unclosed-quote-large", "an unclosed quote on line 6 of a 2.5 MB ae.csv (the rest is one huge value)",
+         unclosed_quote_in_a_large_file,
+         (Expect("RAW-CSV", "raw/ae.csv", 6, "AESEV", None, "a quote opened in this value is never closed, so the "
+                 "value runs to the end of the file", "close the quote (or remove it) in the EDC"),)),
+    Case("raw-cr-only", "ae.csv with CR-only line ends (classic Mac OS)", cr_only,
+         (Expect("RAW-CSV", "raw/ae.csv", 1, None, None, "the lines end with a carriage return only (CR",
+                 "re-export the form with Windows (CRLF) or Unix (LF) line ends"),)),
+    Case("raw-stray-cr", "ae.csv line 5: a lone CR inside an unquoted value", raw_text("ae.csv", stray_cr),
+         (Expect("RAW-CSV", "raw/ae.csv", 5, None, None, "a value holds a carriage return (CR) without a line feed",
+                 "remove the stray line break from the value in the EDC"),)),
     Case("raw-subject-blank", "ae.csv line 2 has no SUBJID", cell("ae.csv", 2, "SUBJID", ""),
          (Expect("RAW-SUBJECT", "raw/ae.csv", 2, "SUBJID", "", "the subject identifier is empty",
                  "fill in the subject in the EDC"),)),
@@ -270,6 +332,27 @@ CASES: tuple[Case, ...] = (
     Case("number-decimal-comma", "AGE '64,5'", cell("enrol.csv", 2, "AGE", "64,5"),
          (Expect("MAP-NUMBER", "enrol.csv", 2, "AGE", "64,5", "DM.AGE: decimal comma in a numeric field",
                  "use a decimal point"),)),
+    Case("number-inf", "AGE 'inf' (float() reads it, no dataset can hold it)", cell("enrol.csv", 2, "AGE", "inf"),
+         (Expect("MAP-NUMBER", "enrol.csv", 2, "AGE", "inf", "DM.AGE: the value is not a finite number",
+                 "enter a finite number in the EDC or leave it blank"),)),
+    Case("number-minus-inf", "AGE '-inf'", cell("enrol.csv", 2, "AGE", "-inf"),
+         (Expect("MAP-NUMBER", "enrol.csv", 2, "AGE", "-inf", "DM.AGE: the value is not a finite number",
+                 "enter a finite number in the EDC or leave it blank"),)),
+    Case("number-overflow", "AGE '1e999' (a number too big for a double: inf)", cell("enrol.csv", 2, "AGE", "1e999"),
+         (Expect("MAP-NUMBER", "enrol.csv", 2, "AGE", "inf", "DM.AGE: the value is not a finite number",
+                 "enter a finite number in the EDC or leave it blank"),)),
+    Case("number-nan", "AGE 'nan'", cell("enrol.csv", 2, "AGE", "nan"),
+         (Expect("MAP-NUMBER", "enrol.csv", 2, "AGE", "nan", "DM.AGE: not a number",
+                 "enter a number or leave it blank"),)),
+    Case("score-inf", "EDSS 'Infinity' (a numeric score copied to RSSTRESN)", cell("edss.csv", 2, "EDSS", "Infinity"),
+         (Expect("MAP-NUMBER", "edss.csv", 2, "RSSTRESN", "inf", "RS.RSSTRESN: the value is not a finite number",
+                 "enter a finite number in the EDC or leave it blank"),)),
+    Case("lab-inf", "LBORRES 'inf' in a numeric test", cell("lab.csv", 2, "LBORRES", "inf"),
+         (Expect("MAP-NUMBER", "lab.csv", 2, "LBORRES", "inf", "LB: the result is not a finite number",
+                 "enter the measured number (or <limit) or record the test as NOT DONE"),)),
+    Case("lab-nan", "LBORRES 'NaN' in a numeric test", cell("lab.csv", 2, "LBORRES", "NaN"),
+         (Expect("MAP-NUMBER", "lab.csv", 2, "LBORRES", "NaN", "LB: the result is not a finite number",
+                 "enter the measured number (or <limit) or record the test as NOT DONE"),)),
     Case("score-text", "EDSS 'abc' (a numeric score copied to RSSTRESN)", cell("edss.csv", 2, "EDSS", "abc"),
          (Expect("MAP-NUMBER", "edss.csv", 2, "RSSTRESN", "abc", "RS.RSSTRESN is numeric but the value is not a "
                  "number", "correct the value in the EDC"),)),
@@ -371,6 +454,33 @@ CASES: tuple[Case, ...] = (
          study_toml('[study]\nname = "../../escaped"\nspec = "spec.xlsx"\nraw = "raw"\n'),
          (Expect("STUDY-CONFIG", "{folder}/study.toml", None, "name", "../../escaped",
                  "the study name becomes an output folder name", 'write e.g. name = "ms_exo"'),)),
+    Case("study-spec-not-text", "study.toml spec = 5 (a number, not a path)",
+         study_toml('[study]\nname = "ms_exo"\nspec = 5\nraw = "raw"\n'),
+         (Expect("STUDY-CONFIG", "{folder}/study.toml", None, "spec", "5", "spec must be text in quotes (the path of "
+                 "the spec workbook, relative to the study folder), not a number",
+                 'write e.g. spec = "../../specs/ms_exo.xlsx"'),)),
+    Case("study-raw-not-text", "study.toml raw = true",
+         study_toml('[study]\nname = "ms_exo"\nspec = "spec.xlsx"\nraw = true\n'),
+         (Expect("STUDY-CONFIG", "{folder}/study.toml", None, "raw", "true", "raw must be text in quotes",
+                 'write e.g. raw = "raw"'),)),
+    Case("study-not-a-section", "study.toml study = 5 instead of a [study] section", study_toml("study = 5\n"),
+         (Expect("STUDY-CONFIG", "{folder}/study.toml", None, "study", "5",
+                 "study must be a section ([study]), not a number", "write a section: a line [study]"),)),
+    Case("study-toml-bom", "study.toml starts with a UTF-8 byte-order mark", study_toml_bom,
+         (Expect("STUDY-CONFIG", "{folder}/study.toml", 1, None, "UTF-8 byte-order mark",
+                 "study.toml starts with a UTF-8 byte-order mark (BOM)", "save it as UTF-8 without BOM"),)),
+    Case("study-spec-empty", 'study.toml spec = "" (was read as the study folder)',
+         study_toml('[study]\nname = "ms_exo"\nspec = ""\nraw = "raw"\n'),
+         (Expect("STUDY-CONFIG", "{folder}/study.toml", None, "spec", "", "spec is empty",
+                 'write e.g. spec = "../../specs/ms_exo.xlsx"'),)),
+    Case("study-spec-folder", 'study.toml spec = "raw" (a folder)',
+         study_toml('[study]\nname = "ms_exo"\nspec = "raw"\nraw = "raw"\n'),
+         (Expect("STUDY-CONFIG", "{folder}/study.toml", None, "spec", "raw", "spec names a folder",
+                 "the .xlsx file, relative to the study folder"),)),
+    Case("study-raw-file", 'study.toml raw = "spec.xlsx" (a file, not the folder of CSV exports)',
+         study_toml('[study]\nname = "ms_exo"\nspec = "spec.xlsx"\nraw = "spec.xlsx"\n'),
+         (Expect("STUDY-CONFIG", "{folder}/study.toml", None, "raw", "spec.xlsx", "raw names a file",
+                 'write raw = "raw": raw names the folder holding one CSV per form'),)),
     Case("study-toml-missing", "the study folder has no study.toml", lambda c: (c.folder / "study.toml").unlink(),
          (Expect("STUDY-CONFIG", "{folder}/study.toml", None, None, None, "study.toml not found",
                  "point --study at a study folder"),)),
@@ -404,6 +514,9 @@ def test_bad_input(case: Case, tmp_path: Path) -> None:
     for expect in case.expect:
         assert matching_lines(err, expect, fill), (f"{case.what}: no line like\n  {expect.pattern(fill).pattern}\n"
                                                    f"in:\n{err}")
+    if "errors" in case.extra:
+        errors = [line for line in problem_lines(err) if line.startswith("  - Error:")]
+        assert len(errors) == case.extra["errors"], f"{case.what}: {len(errors)} error lines\n{err}"
     assert "Traceback" not in err and "internal error" not in err
     assert tree_digest(copy.final) == before, "the previous output changed"
     assert leftovers(copy) == [], "a staging folder was left behind"
