@@ -102,8 +102,8 @@ def assign_datetime(rows: pd.DataFrame, mapping: Mapping, ctx: MappingContext) -
     if bad.any():
         shown = date_raw if time_raw is None else date_raw.fillna("") + " " + time_raw.fillna("")
         dropped_time = reason.fillna("").str.contains("time dropped")
-        for mask, sev, fix in ((bad & ~dropped_time, "Error", "correct the date in the EDC (DD-MON-YYYY; UN/UNK for "
-                                "unknown day/month) and re-export"),
+        for mask, sev, fix in ((bad & ~dropped_time, "Error", ("correct the date in the EDC (DD-MON-YYYY; UN/UNK "
+                                                              "for unknown day/month) and re-export")),
                                (dropped_time, "Warning", "no action needed unless the full date is known")):
             if mask.any():
                 ctx.report_rows(rows, mask, mapping, shown.str.strip(), reason, fix, "MAP-DATE", severity=sev)

@@ -32,8 +32,8 @@ def derive_constant(frame: pd.DataFrame, mapping: Mapping, ctx: MappingContext) 
 @algorithm("derive_decode", "dataset", value=DatasetVariable("the coded variable to decode", coded=True))
 def derive_decode(frame: pd.DataFrame, mapping: Mapping, ctx: MappingContext) -> pd.Series:
     """The decoded value of another variable's codelist term (e.g. ARM from ARMCD, --TEST from --TESTCD)."""
-    source_var = ctx.spec.dataset(mapping.dataset).variable(mapping.value)
-    codelist = ctx.spec.codelist(source_var.codelist)
+    source_var = ctx.spec.dataset(mapping.dataset).variable(mapping.value or "")
+    codelist = ctx.spec.codelist(source_var.codelist or "")
     return frame[mapping.value].map(codelist.decode_table()).astype("string")
 
 

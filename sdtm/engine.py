@@ -174,7 +174,7 @@ class BuildContext:
     def codelist_of(self, mapping: Mapping) -> Codelist:
         """The codelist the Variables sheet gives the mapped variable."""
         var = self.spec.dataset(mapping.dataset).variable(mapping.variable)
-        return self.spec.codelist(var.codelist)
+        return self.spec.codelist(var.codelist or "")
 
     def finished(self, name: str) -> pd.DataFrame:
         """A dataset built earlier in this run."""

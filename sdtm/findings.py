@@ -71,7 +71,7 @@ def derive_lobxfl(frame: pd.DataFrame, mapping: Mapping, ctx: MappingContext) ->
     Ties on the same date-time go to the higher --SEQ (then later raw row); NOT DONE and blank
     results are skipped; subjects never dosed get no flag.
     """
-    groups = [g.strip() for g in mapping.value.split(",") if g.strip()]
+    groups = [g.strip() for g in (mapping.value or "").split(",") if g.strip()]
     ref = frame["USUBJID"].map(ctx.finished("DM").set_index("USUBJID")["RFXSTDTC"])
     return baseline_flag(frame, _prefix(mapping), groups, ref)
 

@@ -108,7 +108,7 @@ def derive_visitnum(frame: pd.DataFrame, mapping: Mapping, ctx: MappingContext) 
                         sv_unscheduled_numbers(ctx.finished("SV"), frame["USUBJID"], frame[mapping.value])
                         .fillna(out))
     undated = frame["VISIT"].eq(UNSCHEDULED).fillna(False) & out.isna()
-    report_records(ctx, frame, undated, mapping.value,
+    report_records(ctx, frame, undated, mapping.value or "",
                     f"{mapping.dataset}.VISITNUM: unscheduled visit without a complete date cannot be numbered",
                     "complete the visit date in the EDC", "MAP-VISITNUM", "Warning")
     return out
