@@ -161,7 +161,8 @@ def scan_personal_data(ctx: BuildContext) -> list[Problem]:
             value = hits[col[idx]]
             where = f"{frame.at[idx, FILE_COL]} row {int(frame.at[idx, ROW_COL])}" if FILE_COL in frame else ""
             problems.append(Problem(name, int(idx) + 1, var.name, col[idx],
-                                    f"personal data from {origin.at[value, 'FILE']} column {origin.at[value, 'COLUMN']} "
+                                    f"personal data from {origin.at[value, 'FILE']} "
+                                    f"column {origin.at[value, 'COLUMN']} "
                                     "reached SDTM" + (f" (record from {where})" if where else ""),
                                     "remove the mapping that copies it, or the personal data typed into the "
                                     "source field (see the Forms sheet's Personal Data Columns)", "Error",

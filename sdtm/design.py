@@ -12,7 +12,7 @@ token let a cell say where its value comes from instead of repeating it:
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 import pandas as pd
 

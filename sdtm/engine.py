@@ -254,7 +254,8 @@ def required_raw_columns(spec: Spec) -> dict[str, set[str]]:
         if not reads_raw(mp.algorithm):
             continue
         srcs = [forms_of[(mp.dataset, mp.source)]] if mp.source != "*" else [
-            s.form for s in spec.sources if s.dataset == mp.dataset and (s.dataset, s.name, mp.variable) not in specific]
+            s.form for s in spec.sources
+            if s.dataset == mp.dataset and (s.dataset, s.name, mp.variable) not in specific]
         for src_form in srcs:
             refs = split_refs(mp.raw_column, src_form) if mp.raw_column else []
             for form, col in refs:

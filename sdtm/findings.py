@@ -265,8 +265,8 @@ def derive_nrind(frame: pd.DataFrame, mapping: Mapping, ctx: MappingContext) -> 
     return reference_indicator(frame[f"{p}STRESN"], frame[f"{p}STRESC"], frame[f"{p}STNRLO"], frame[f"{p}STNRHI"])
 
 
-def _report_by_record(ctx: MappingContext, frame: pd.DataFrame, mask: pd.Series, column: str, message: str | pd.Series, fix: str,
-                      rule: str) -> None:
+def _report_by_record(ctx: MappingContext, frame: pd.DataFrame, mask: pd.Series, column: str,
+                      message: str | pd.Series, fix: str, rule: str) -> None:
     if isinstance(message, str):
         report_records(ctx, frame, mask, column, message, fix, rule)
         return

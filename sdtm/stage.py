@@ -94,7 +94,7 @@ def read_forms(ctx: BuildContext) -> None:
     known = {f.name for f in ctx.spec.forms}
     for mp in ctx.spec.mappings:
         first = (mp.raw_column or "").split("+")[0]
-        if "." in first:
+        if mp.raw_column and "." in first:
             names.update(f for f, _ in split_refs(mp.raw_column, "") if f in known)
     problems: list[Problem] = []
     for name in sorted(names & known):

@@ -9,18 +9,21 @@ of the string work.
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
 
+F = TypeVar("F", bound=Callable[..., Any])
 
-def _spread(result, codes: np.ndarray, index: pd.Index):
+
+def _spread(result: pd.Series | pd.DataFrame, codes: np.ndarray, index: pd.Index) -> pd.Series | pd.DataFrame:
     """``result`` (a Series or DataFrame, one row per distinct value) taken back to the records (dtypes kept)."""
     return result.reset_index(drop=True).take(codes).set_axis(index)
 
 
-def on_distinct(fn: Callable) -> Callable:
+def on_distinct(fn: F) -> F:
     """Decorate an elementwise ``Series -> Series`` (or DataFrame, or tuple of Series) function to run on
     distinct values.
 
@@ -28,7 +31,7 @@ def on_distinct(fn: Callable) -> Callable:
     get the input's index.
     """
     @functools.wraps(fn)
-    def wrapper(values: pd.Series, *args, **kwargs):
+    def wrapper(values: pd.Series, *args: Any, **kwargs: Any) -> Any:
         codes, uniques = pd.factorize(values, use_na_sentinel=False)
         if len(uniques) == len(values):
             return fn(values, *args, **kwargs)
@@ -37,7 +40,7 @@ def on_distinct(fn: Callable) -> Callable:
         if isinstance(result, tuple):
             return tuple(_spread(r, codes, values.index) for r in result)
         return _spread(result, codes, values.index)
-    return wrapper
+    return cast(F, wrapper)
 
 
 def map_distinct(values: pd.Series, func: Callable, dtype: str | None = None) -> pd.Series:
