@@ -16,21 +16,25 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyreadstat
 
 from adam import conditions
 from adam.registry import REGISTRY, Function, convert, is_codelist_hint, is_dataset_hint, parse_arguments
-from sdtm.distinct import map_distinct, stripped
+from subgen.core.distinct import map_distinct
+from subgen.core.frames import conform
 from subgen.core.problems import Problem, ProblemError
 from subgen.core.spec.model import Dataset, DerivationStep, Spec
 
 #: Bookkeeping column: list of (domain, variable, seq) tuples per record.
 TRACE_COL = "__trace"
 INTERNAL_PREFIX = "__"
+#: Where a circular dependency between datasets is reported, and what to do about it.
+CYCLE_COLUMN = "Arguments"
+CYCLE_FIX = "derive one of them from SDTM instead"
 
 
 @dataclass
@@ -55,8 +59,6 @@ class AdamContext:
 
 def read_sdtm(folder: Path, name: str) -> pd.DataFrame:
     """An SDTM XPT file as a typed frame: text as ``string`` (blank -> <NA>), numbers as ``Float64``."""
-    import pyreadstat
-
     path = folder / f"{name.lower()}.xpt"
     if not path.is_file():
         raise ProblemError([Problem(str(path), None, None, None, f"SDTM dataset {name} is not in {folder}",
@@ -183,16 +185,12 @@ def dependencies(spec: Spec, name: str) -> set[str]:
     return deps
 
 
-def build_order(spec: Spec) -> list[str]:
-    """ADaM datasets in an order where every dataset a derivation reads is built first."""
-    graph = {d.name: sorted(dependencies(spec, d.name)) for d in spec.datasets}
-    try:
-        return list(TopologicalSorter(dict(sorted(graph.items()))).static_order())
-    except CycleError as exc:
-        cycle = " -> ".join(exc.args[1])
-        raise ProblemError([Problem(f"{spec.path} [Derivations]", None, "Arguments", cycle,
-                                    f"circular derivation between datasets: {cycle}",
-                                    "derive one of them from SDTM instead", rule="SPEC-CYCLE")]) from exc
+def dependency_graph(spec: Spec) -> dict[str, set[str]]:
+    """For each ADaM dataset, the ADaM datasets its derivations read.
+
+    Give it to :func:`subgen.core.order.build_order` for the order to build them in.
+    """
+    return {d.name: dependencies(spec, d.name) for d in spec.datasets}
 
 
 # ------------------------------------------------------------------------------------------ running
@@ -263,25 +261,7 @@ def build_dataset(ctx: AdamContext, dataset: Dataset) -> pd.DataFrame:
                                         f"{dataset.name}: {step.function} ({', '.join(step.variables)}) cannot run: "
                                         f"{exc}", "correct the row's Arguments or the rows before it",
                                         rule="ADAM-DERIVATION")]) from exc
-    return conform(frame, dataset)
-
-
-def conform(frame: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
-    """Exactly the spec's variables in spec order, typed (numeric Float64, text string), sorted by the keys."""
-    out = pd.DataFrame(index=frame.index)
-    for v in dataset.variables:
-        col = frame[v.name] if v.name in frame.columns else pd.Series(pd.NA, index=frame.index)
-        if v.is_numeric:
-            out[v.name] = pd.to_numeric(col, errors="coerce").astype("Float64")
-        else:
-            s = col.astype("string")
-            out[v.name] = s.mask(stripped(s).eq(""))
-    if TRACE_COL in frame.columns:
-        out[TRACE_COL] = frame[TRACE_COL]
-    keys = [k for k in dataset.keys if k in out.columns]
-    if keys:
-        out = out.sort_values(keys, kind="stable", na_position="first")
-    return out.reset_index(drop=True)
+    return conform(frame, dataset, keep=(TRACE_COL,))
 
 
 def strip_internal(frame: pd.DataFrame) -> pd.DataFrame:

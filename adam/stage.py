@@ -17,13 +17,29 @@ from pathlib import Path
 import pandas as pd
 
 import adam.functions  # noqa: F401  (registers every derivation)
-from adam.engine import AdamContext, build_dataset, build_order, check_derivations, strip_internal, traceability
+from adam.engine import (
+    CYCLE_COLUMN,
+    CYCLE_FIX,
+    AdamContext,
+    build_dataset,
+    check_derivations,
+    dependency_graph,
+    strip_internal,
+    traceability,
+)
+from sdtm.stage import write_csv, write_suites
 from subgen import __version__
 from subgen.core import progress
+from subgen.core.atomic import staged_folder
+from subgen.core.conformance.suite import check_before_write
+from subgen.core.order import build_order
 from subgen.core.problems import Problem, ProblemError, problems_frame
 from subgen.core.spec.loader import load_spec
 from subgen.core.spec.model import Spec
 from subgen.core.study import StudyConfig, load_study
+from subgen.core.xpt.checks import check_xpt_frame
+from subgen.core.xpt.timestamps import xpt_timestamp
+from subgen.core.xpt.write import write_xpt
 
 
 @dataclass
@@ -69,7 +85,8 @@ def build_adam(study: StudyConfig, sdtm_dir: Path, spec: Spec) -> AdamContext:
                                     f"the ADaM spec is for {spec.study.study_id} but the SDTM in {sdtm_dir} is "
                                     f"for {', '.join(sorted(dm_study))}", "use the study's own ADaM spec",
                                     rule="ADAM-INPUT")])
-    for name in progress.track(build_order(spec), f"{study.name}: ADaM"):
+    order = build_order(dependency_graph(spec), f"{spec.path} [Derivations]", CYCLE_COLUMN, CYCLE_FIX)
+    for name in progress.track(order, f"{study.name}: ADaM"):
         frame = build_dataset(ctx, spec.dataset(name))
         frame.attrs["name"] = name
         ctx.adam[name] = frame
@@ -82,9 +99,6 @@ def build_adam(study: StudyConfig, sdtm_dir: Path, spec: Spec) -> AdamContext:
 
 def check_adam(spec: Spec, datasets: dict[str, pd.DataFrame]) -> list[Problem]:
     """XPT constraints and the spec-generated GX suite for every ADaM dataset, all problems collected."""
-    from subgen.core.conformance.suite import check_before_write
-    from subgen.core.xpt.checks import check_xpt_frame
-
     codelists = {c.id: c for c in spec.codelists}
     problems: list[Problem] = []
     for name, frame in datasets.items():
@@ -97,10 +111,6 @@ def check_adam(spec: Spec, datasets: dict[str, pd.DataFrame]) -> list[Problem]:
 def run_adam(study_dir: Path | str, out_root: Path | str, spec_path: Path | str | None = None) -> AdamResult:
     """Build, check and write ADaM for the study in ``study_dir`` from ``out_root/<study>/sdtm`` into
     ``out_root/<study>/adam``."""
-    from sdtm.stage import staged_folder, write_csv, write_suites
-    from subgen.core.xpt.timestamps import xpt_timestamp
-    from subgen.core.xpt.write import write_xpt
-
     study = load_study(study_dir)
     spec = load_adam_spec(study, spec_path)
     sdtm_dir = Path(out_root) / study.name / "sdtm"

@@ -19,6 +19,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from sdtm.engine import BuildContext
 from subgen.core.problems import Problem
 from subgen.core.raw import FILE_COL, ROW_COL, SPEC_LINEAGE
 from subgen.core.spec.model import Dataset
@@ -47,7 +48,7 @@ def _key_text(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
     return text
 
 
-def duplicate_keys(ctx, dataset: Dataset) -> list[Problem]:
+def duplicate_keys(ctx: BuildContext, dataset: Dataset) -> list[Problem]:
     """One Error per record whose Key Variables (Datasets sheet) repeat another record's, naming the raw rows."""
     frame = ctx.datasets[dataset.name]
     keys = [k for k in dataset.keys if k in frame.columns]
@@ -67,7 +68,7 @@ def duplicate_keys(ctx, dataset: Dataset) -> list[Problem]:
             for file, row, k in zip(rows[FILE_COL], rows[ROW_COL], key)]
 
 
-def unenrolled_subjects(ctx) -> list[Problem]:
+def unenrolled_subjects(ctx: BuildContext) -> list[Problem]:
     """One Error per record whose USUBJID is not in DM: a subject in a CRF form but not in the enrolment form."""
     if "DM" not in ctx.datasets or "USUBJID" not in ctx.datasets["DM"]:
         return []
@@ -125,7 +126,7 @@ def with_origin(problems: list[Problem], datasets: dict[str, pd.DataFrame]) -> l
     return out
 
 
-def personal_values(ctx) -> pd.DataFrame:
+def personal_values(ctx: BuildContext) -> pd.DataFrame:
     """Every distinct value (upper-cased, trimmed, 3+ characters) of a Personal Data Column: VALUE, FILE, COLUMN."""
     parts = []
     for form in ctx.spec.forms:
@@ -142,7 +143,7 @@ def personal_values(ctx) -> pd.DataFrame:
     return values[values["VALUE"].str.len().ge(3).fillna(False)].drop_duplicates("VALUE").reset_index(drop=True)
 
 
-def scan_personal_data(ctx) -> list[Problem]:
+def scan_personal_data(ctx: BuildContext) -> list[Problem]:
     """Fail when a value from a raw personal-data column (initials, contacts, birth date) appears in any SDTM cell.
 
     Character variables are scanned (for a variable with a codelist, only values that are not its
@@ -185,7 +186,8 @@ def scan_personal_data(ctx) -> list[Problem]:
             value = hits[col[idx]]
             where = f"{frame.at[idx, FILE_COL]} row {int(frame.at[idx, ROW_COL])}" if FILE_COL in frame else ""
             problems.append(Problem(name, int(idx) + 1, var.name, col[idx],
-                                    f"personal data from {origin.at[value, 'FILE']} column {origin.at[value, 'COLUMN']} "
+                                    f"personal data from {origin.at[value, 'FILE']} "
+                                    f"column {origin.at[value, 'COLUMN']} "
                                     "reached SDTM" + (f" (record from {where})" if where else ""),
                                     "remove the mapping that copies it, or the personal data typed into the "
                                     "source field (see the Forms sheet's Personal Data Columns)", "Error",

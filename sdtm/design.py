@@ -12,10 +12,11 @@ token let a cell say where its value comes from instead of repeating it:
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 import pandas as pd
 
+from sdtm.context import MappingContext
 from subgen.core.problems import Problem, ProblemError
 from subgen.core.raw import FILE_COL, ROW_COL, SPEC_LINEAGE
 from subgen.core.spec.model import Dataset, Spec
@@ -46,7 +47,7 @@ def design_needs(spec: Spec, dataset: str) -> set[str]:
     return set()
 
 
-def design_frame(ctx, dataset: Dataset) -> pd.DataFrame | None:
+def design_frame(ctx: MappingContext, dataset: Dataset) -> pd.DataFrame | None:
     """The dataset's design sheet as rows with tokens resolved, or None when it has no sheet."""
     rows = ctx.spec.design_rows(dataset.name)
     if not rows:

@@ -5,39 +5,47 @@ For each dataset, in an order that satisfies the algorithms' dependencies:
 1. each Source reads its raw form, keeps the rows meeting its Filter, and applies the record
    algorithms mapped to it (rows of Source ``*`` apply to every source); sources are stacked;
    a dataset with a sheet of its own in the spec (TA, TE, TV, TI, TS) starts from that sheet;
-2. dataset algorithms (``derive_*``) run in sheet order on the stacked records;
+2. dataset-level algorithms run in sheet order on the stacked records;
 3. the frame gets exactly the spec's variables, in spec order, with the spec's types.
 
 Rows keep ``__file``/``__row`` so every record traces back to its raw CSV line; the engine
-records problems as data and never drops a record silently.
+records problems as data and never drops a record silently. The engine knows no algorithm by
+name: what a Mappings row must hold is what its algorithm declares in :mod:`sdtm.registry`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 import pandas as pd
 
 from sdtm import dates
-from sdtm.algorithms import REGISTRY, dependencies, is_dataset_level, parse_lookup, unknown_algorithm_problem
+from sdtm.algorithms import REGISTRY
 from sdtm.conditions import ConditionError, condition_columns, evaluate, parse_condition
-from sdtm.distinct import stripped
+from sdtm.context import RESULT_COL, TOPIC_COL
+from sdtm.design import design_frame, design_needs
+from sdtm.registry import dependencies, is_dataset_level, reads_raw, unknown_algorithm_problem
+from sdtm.supp import build_supp
+from subgen.core.frames import conform
 from subgen.core.problems import Problem, ProblemError
 from subgen.core.raw import FILE_COL, LINEAGE_COLS, ROW_COL, read_form
-from subgen.core.spec.model import Codelist, Dataset, Form, Mapping, Source, Spec
+from subgen.core.spec.model import Codelist, Dataset, Form, Mapping, Source, Spec, Variable
 
 SOURCE_COL = "__source"
 CONDITION_FIX = ("write it as COL = 'Y', COL != 'N', COL in ('A', 'B'), COL is blank or COL is not blank, "
                  "joined with and")
-RESULT_COL = "__result"  # an item's raw result when one raw row gives several records
-TOPIC_COL = "__topic"  # that item's topic (test code)
+#: Where a circular dependency between datasets is reported, and what to do about it.
+CYCLE_COLUMN = "Algorithm"
+CYCLE_FIX = "break the cycle: derive one of them from raw data instead"
 
 
 @dataclass
 class BuildContext:
-    """Shared state of one SDTM build: the spec, the raw folder, forms read so far, finished datasets."""
+    """Shared state of one SDTM build: the spec, the raw folder, forms read so far, finished datasets.
+
+    Algorithms see it as a :class:`sdtm.context.MappingContext` (what they may use of it).
+    """
 
     spec: Spec
     raw_dir: Path
@@ -166,11 +174,15 @@ class BuildContext:
     def codelist_of(self, mapping: Mapping) -> Codelist:
         """The codelist the Variables sheet gives the mapped variable."""
         var = self.spec.dataset(mapping.dataset).variable(mapping.variable)
-        return self.spec.codelist(var.codelist)
+        return self.spec.codelist(var.codelist or "")
 
     def finished(self, name: str) -> pd.DataFrame:
         """A dataset built earlier in this run."""
         return self.datasets[name]
+
+    def is_finished(self, name: str) -> bool:
+        """True when the dataset ``name`` was built earlier in this run."""
+        return name in self.datasets
 
     def mark_used(self, rows: pd.DataFrame, dataset: str, how: str) -> None:
         """Record that ``rows`` (raw rows with lineage columns) fed ``dataset`` (for reconciliation)."""
@@ -239,10 +251,11 @@ def required_raw_columns(spec: Spec) -> dict[str, set[str]]:
             pass  # reported by the loader
         add_condition(s.filter, s.form)
     for mp in spec.mappings:
-        if is_dataset_level(mp.algorithm):
+        if not reads_raw(mp.algorithm):
             continue
         srcs = [forms_of[(mp.dataset, mp.source)]] if mp.source != "*" else [
-            s.form for s in spec.sources if s.dataset == mp.dataset and (s.dataset, s.name, mp.variable) not in specific]
+            s.form for s in spec.sources
+            if s.dataset == mp.dataset and (s.dataset, s.name, mp.variable) not in specific]
         for src_form in srcs:
             refs = split_refs(mp.raw_column, src_form) if mp.raw_column else []
             for form, col in refs:
@@ -258,7 +271,12 @@ def required_raw_columns(spec: Spec) -> dict[str, set[str]]:
 
 
 def check_mappings(spec: Spec) -> list[Problem]:
-    """Static checks of the Mappings and Sources sheets before any data is read."""
+    """Static checks of the Mappings and Sources sheets before any data is read.
+
+    Each Mappings row is checked against what its algorithm declares in the registry
+    (:mod:`sdtm.registry`): the cells it needs, the level it works at, what its Value must name
+    and whether the mapped variable needs a codelist.
+    """
     out: list[Problem] = []
     where = f"{spec.path} [Mappings]"
     for mp in spec.mappings:
@@ -284,37 +302,11 @@ def check_mappings(spec: Spec) -> list[Problem]:
             var = spec.dataset(mp.dataset).variable(mp.variable)
         except KeyError:
             continue  # reported by the loader
-        if mp.algorithm in ("assign_ct",) and not var.codelist:
+        if alg.codelist is not None and not var.codelist:
             out.append(Problem(where, mp.row, "Algorithm", mp.algorithm, f"{mp.dataset}.{mp.variable} has no codelist "
-                               "in the Variables sheet", "use assign_no_ct, or give the variable a codelist",
-                               rule="SPEC-MAPPING"))
-        if mp.algorithm in ("hardcode_ct", "derive_constant") and var.codelist and mp.value:
-            cl = spec.codelist(var.codelist)
-            if mp.value not in cl.submission_values:
-                out.append(Problem(where, mp.row, "Value", mp.value, f"not a term of codelist {cl.id}",
-                                   "use one of: " + ", ".join(cl.submission_values[:10]), rule="SPEC-CT"))
-        if mp.algorithm == "derive_lookup":
-            try:
-                ds_name, var_name, key = parse_lookup(mp.value)
-                other = spec.dataset(ds_name)
-                for name in (var_name, key):
-                    if name not in other.variable_names:
-                        out.append(Problem(where, mp.row, "Value", mp.value, f"{ds_name} has no variable {name}",
-                                           rule="SPEC-MAPPING"))
-                if key not in spec.dataset(mp.dataset).variable_names:
-                    out.append(Problem(where, mp.row, "Value", mp.value, f"{mp.dataset} has no key variable {key}",
-                                       rule="SPEC-MAPPING"))
-            except ValueError as exc:
-                out.append(Problem(where, mp.row, "Value", mp.value, str(exc), rule="SPEC-MAPPING"))
-            except KeyError as exc:
-                out.append(Problem(where, mp.row, "Value", mp.value, f"unknown dataset: {exc}", rule="SPEC-MAPPING"))
-        if mp.algorithm in ("derive_copy", "derive_decode", "derive_study_day") and mp.value:
-            if mp.value not in spec.dataset(mp.dataset).variable_names:
-                out.append(Problem(where, mp.row, "Value", mp.value, f"{mp.dataset} has no variable {mp.value}",
-                                   rule="SPEC-MAPPING"))
-            elif mp.algorithm == "derive_decode" and not spec.dataset(mp.dataset).variable(mp.value).codelist:
-                out.append(Problem(where, mp.row, "Value", mp.value, f"{mp.value} has no codelist to decode",
-                                   rule="SPEC-MAPPING"))
+                               "in the Variables sheet", alg.codelist.fix, rule="SPEC-MAPPING"))
+        if alg.value is not None:
+            out.extend(alg.value.problems(spec, mp, var))
     for s in spec.sources:
         if s.filter:
             try:
@@ -325,7 +317,7 @@ def check_mappings(spec: Spec) -> list[Problem]:
     for form in spec.forms:
         pii = set(form.personal_data)
         for mp in spec.mappings:
-            if not mp.raw_column or is_dataset_level(mp.algorithm):
+            if not mp.raw_column or not reads_raw(mp.algorithm):
                 continue
             src_forms = {s.form for s in spec.sources_for(mp.dataset) if mp.source in ("*", s.name)}
             for sf in src_forms:
@@ -338,32 +330,24 @@ def check_mappings(spec: Spec) -> list[Problem]:
     return out
 
 
-def build_order(spec: Spec, names: list[str]) -> list[str]:
-    """Datasets in an order where every dataset's algorithm dependencies are built first."""
+def dependency_graph(spec: Spec, names: list[str]) -> dict[str, set[str]]:
+    """For each dataset of ``names``, the others it reads: its algorithms' needs, its design sheet's, a SUPP's parent.
+
+    Give it to :func:`subgen.core.order.build_order` for the order to build them in.
+    """
     graph: dict[str, set[str]] = {n: set() for n in names}
     for mp in spec.mappings:
         if mp.dataset in graph:
             graph[mp.dataset].update(d for d in dependencies(mp) if d != mp.dataset and d in graph)
-    from sdtm.design import design_needs
-
     for n in names:
         graph[n].update(d for d in design_needs(spec, n) if d != n and d in graph)
         if n.startswith("SUPP") and n[4:] in graph:
             graph[n].add(n[4:])  # supplemental qualifiers come from their parent's records
-    try:
-        return list(TopologicalSorter({k: sorted(v) for k, v in sorted(graph.items())}).static_order())
-    except CycleError as exc:
-        cycle = " -> ".join(exc.args[1])
-        raise ProblemError([Problem(f"{spec.path} [Mappings]", None, "Algorithm", cycle,
-                                    f"circular derivation between datasets: {cycle}",
-                                    "break the cycle: derive one of them from raw data instead",
-                                    rule="SPEC-CYCLE")]) from exc
+    return graph
 
 
 def build_dataset(ctx: BuildContext, dataset: Dataset) -> pd.DataFrame:
     """Build one dataset from its sources, design sheet and mappings; the result keeps lineage columns."""
-    from sdtm.design import design_frame
-
     if dataset.name.startswith("SUPP") and ctx.spec.supp_qualifiers(dataset.name[4:]):
         return build_supp_dataset(ctx, dataset)
     mappings = ctx.spec.mappings_for(dataset.name)
@@ -415,13 +399,11 @@ def build_dataset(ctx: BuildContext, dataset: Dataset) -> pd.DataFrame:
             frame[mp.variable] = values.where(mask)
     if ctx.spec.supp_qualifiers(dataset.name):
         ctx.parents[dataset.name] = frame  # with its qualifier columns, for SUPP<dataset>
-    return conform(ctx, frame, dataset)
+    return finish_dataset(ctx, frame, dataset)
 
 
 def build_supp_dataset(ctx: BuildContext, dataset: Dataset) -> pd.DataFrame:
     """SUPP-- records from the qualifier columns the parent's mappings made (ValueLevel declares each QNAM)."""
-    from sdtm.supp import build_supp
-
     parent_name = dataset.name[4:]
     parent = ctx.parents[parent_name]
     qualifiers = [{"qnam": vl.qnam, "qlabel": vl.description, "column": vl.qnam, "qorig": vl.origin,
@@ -436,7 +418,7 @@ def build_supp_dataset(ctx: BuildContext, dataset: Dataset) -> pd.DataFrame:
     records, problems = build_supp(parent, ctx.spec.dataset(parent_name),
                                    [q for q in qualifiers if q["qnam"] not in missing])
     ctx.problems.extend(problems)
-    return conform(ctx, records, dataset, sort=False)  # build_supp orders IDVARVAL numerically
+    return finish_dataset(ctx, records, dataset, sort=False)  # build_supp orders IDVARVAL numerically
 
 
 def repeat_items(rows: pd.DataFrame, source: Source) -> pd.DataFrame:
@@ -497,39 +479,28 @@ def _apply_record(ctx: BuildContext, rows: pd.DataFrame, maps: list[Mapping], da
     return out
 
 
-def conform(ctx: BuildContext, frame: pd.DataFrame, dataset: Dataset, sort: bool = True) -> pd.DataFrame:
-    """Exactly the spec's variables in spec order, typed (numeric Float64, character string); lineage kept."""
-    unmapped = [v.name for v in dataset.variables if v.name not in frame.columns]
-    for name in unmapped:
+def finish_dataset(ctx: BuildContext, frame: pd.DataFrame, dataset: Dataset, sort: bool = True) -> pd.DataFrame:
+    """The records conformed to the spec (:func:`subgen.core.frames.conform`), lineage and source kept.
+
+    Every declared variable nothing maps is reported (SPEC-UNMAPPED), and so is every raw value of a
+    numeric variable that is not a number (MAP-NUMBER: left missing, never silently).
+    """
+    for name in [v.name for v in dataset.variables if v.name not in frame.columns]:
         v = dataset.variable(name)
         ctx.problems.append(Problem(f"{ctx.spec.path} [Variables]", v.row, "Variable", name,
                                     f"{dataset.name}.{name} is declared but nothing maps it",
                                     "add a row for it to the Mappings sheet (or remove the variable)",
                                     "Error", "SPEC-UNMAPPED"))
-    out = pd.DataFrame(index=frame.index)
-    for v in dataset.variables:
-        col = frame[v.name] if v.name in frame.columns else pd.Series(pd.NA, index=frame.index)
-        if v.is_numeric:
-            out[v.name] = pd.to_numeric(col, errors="coerce").astype("Float64")
-            if pd.api.types.is_numeric_dtype(col):  # numbers already: no text can be lost
-                continue
-            text = stripped(col)
-            bad = (text.ne("") & out[v.name].isna()).fillna(False)
-            if bad.any() and FILE_COL in frame.columns:  # never turn text into a missing number silently
-                for file, row, value in zip(frame.loc[bad, FILE_COL], frame.loc[bad, ROW_COL], text[bad]):
-                    ctx.report(file, int(row), v.name, value, f"{dataset.name}.{v.name} is numeric but the value is "
-                               "not a number; left missing", "correct the value in the EDC (digits and a decimal "
-                               "point), or record the test as not done", "MAP-NUMBER")
-        else:
-            s = col.astype("string")
-            out[v.name] = s.mask(stripped(s).eq(""))
-    for col in (*LINEAGE_COLS, SOURCE_COL):
-        if col in frame.columns:
-            out[col] = frame[col].values
-    sort_cols = [k for k in dataset.keys if k in out.columns] if sort else []
-    if sort_cols:
-        out = out.sort_values(sort_cols, kind="stable", na_position="first")
-    return out.reset_index(drop=True)
+
+    def not_a_number(v: Variable, text: pd.Series) -> None:
+        """Report each raw value of ``v`` that is not a number at its raw file and row."""
+        for file, row, value in zip(frame.loc[text.index, FILE_COL], frame.loc[text.index, ROW_COL], text):
+            ctx.report(file, int(row), v.name, value, f"{dataset.name}.{v.name} is numeric but the value is "
+                       "not a number; left missing", "correct the value in the EDC (digits and a decimal "
+                       "point), or record the test as not done", "MAP-NUMBER")
+
+    return conform(frame, dataset, keep=(*LINEAGE_COLS, SOURCE_COL), sort=sort,
+                   on_not_number=not_a_number if FILE_COL in frame.columns else None)
 
 
 def strip_lineage(frame: pd.DataFrame) -> pd.DataFrame:

@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 
 from sdtm import dates
-from sdtm.algorithms import algorithm
-from sdtm.distinct import on_distinct
-from sdtm.visits import _report_records
+from sdtm.context import MappingContext, report_records
+from sdtm.registry import DatasetVariable, algorithm
+from subgen.core.distinct import on_distinct
 from subgen.core.raw import FILE_COL, ROW_COL
 from subgen.core.spec.model import Mapping, UnitConversion
 
@@ -64,14 +64,15 @@ def baseline_flag(frame: pd.DataFrame, prefix: str, groups: list[str], reference
     return out
 
 
-@algorithm("derive_lobxfl", "dataset", value=True, needs=("DM",))
-def derive_lobxfl(frame: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
+@algorithm("derive_lobxfl", "dataset", needs=("DM",),
+           value=DatasetVariable("the group variables, e.g. LBTESTCD,LBSPEC", many=True))
+def derive_lobxfl(frame: pd.DataFrame, mapping: Mapping, ctx: MappingContext) -> pd.Series:
     """--LOBXFL 'Y' on the subject's last result on/before RFXSTDTC per Value's groups (e.g. LBTESTCD,LBSPEC).
 
     Ties on the same date-time go to the higher --SEQ (then later raw row); NOT DONE and blank
     results are skipped; subjects never dosed get no flag.
     """
-    groups = [g.strip() for g in mapping.value.split(",") if g.strip()]
+    groups = [g.strip() for g in (mapping.value or "").split(",") if g.strip()]
     ref = frame["USUBJID"].map(ctx.finished("DM").set_index("USUBJID")["RFXSTDTC"])
     return baseline_flag(frame, _prefix(mapping), groups, ref)
 
@@ -198,7 +199,7 @@ def _prefix(mapping: Mapping) -> str:
     return mapping.dataset[:2]
 
 
-def _std(frame: pd.DataFrame, mapping: Mapping, ctx) -> pd.DataFrame:
+def _std(frame: pd.DataFrame, mapping: Mapping, ctx: MappingContext) -> pd.DataFrame:
     p = _prefix(mapping)
     return standard_results(frame[f"{p}ORRES"], _col(frame, f"{p}ORRESU"), frame[f"{p}TESTCD"], ctx.spec.units)
 
@@ -208,13 +209,13 @@ def _col(frame: pd.DataFrame, name: str) -> pd.Series:
 
 
 @algorithm("derive_stresn", "dataset")
-def derive_stresn(frame: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
+def derive_stresn(frame: pd.DataFrame, mapping: Mapping, ctx: MappingContext) -> pd.Series:
     """--STRESN = numeric --ORRES x the Units sheet factor for (--TESTCD or *, --ORRESU), 6 significant digits."""
     return _std(frame, mapping, ctx)["STRESN"]
 
 
 @algorithm("derive_stresc", "dataset")
-def derive_stresc(frame: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
+def derive_stresc(frame: pd.DataFrame, mapping: Mapping, ctx: MappingContext) -> pd.Series:
     """--STRESC: the standard number as text, '<' + converted limit for '<x' results, text results upper-cased.
 
     Files the result problems of the standardisation (once, here): a numeric result in a unit
@@ -246,13 +247,13 @@ def derive_stresc(frame: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
 
 
 @algorithm("derive_stresu", "dataset")
-def derive_stresu(frame: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
+def derive_stresu(frame: pd.DataFrame, mapping: Mapping, ctx: MappingContext) -> pd.Series:
     """--STRESU: the Units sheet's to-unit for records with a standard numeric result or limit."""
     return _std(frame, mapping, ctx)["STRESU"]
 
 
 @algorithm("derive_strnr", "dataset")
-def derive_strnr(frame: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
+def derive_strnr(frame: pd.DataFrame, mapping: Mapping, ctx: MappingContext) -> pd.Series:
     """--STNRLO/--STNRHI from --ORNRLO/--ORNRHI (named after the target variable) with the result's unit factor."""
     p = _prefix(mapping)
     source = mapping.variable.replace("STNR", "ORNR")
@@ -264,16 +265,16 @@ def derive_strnr(frame: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
 
 
 @algorithm("derive_nrind", "dataset")
-def derive_nrind(frame: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
+def derive_nrind(frame: pd.DataFrame, mapping: Mapping, ctx: MappingContext) -> pd.Series:
     """--NRIND: LOW/HIGH/NORMAL from --STRESN against --STNRLO/--STNRHI; '<x' is LOW only when x <= STNRLO."""
     p = _prefix(mapping)
     return reference_indicator(frame[f"{p}STRESN"], frame[f"{p}STRESC"], frame[f"{p}STNRLO"], frame[f"{p}STNRHI"])
 
 
-def _report_by_record(ctx, frame: pd.DataFrame, mask: pd.Series, column: str, message: str | pd.Series, fix: str,
-                      rule: str) -> None:
+def _report_by_record(ctx: MappingContext, frame: pd.DataFrame, mask: pd.Series, column: str,
+                      message: str | pd.Series, fix: str, rule: str) -> None:
     if isinstance(message, str):
-        _report_records(ctx, frame, mask, column, message, fix, rule)
+        report_records(ctx, frame, mask, column, message, fix, rule)
         return
     for text in message[mask].unique():
-        _report_records(ctx, frame, mask & message.eq(text), column, text, fix, rule)
+        report_records(ctx, frame, mask & message.eq(text), column, text, fix, rule)

@@ -16,16 +16,33 @@ from pathlib import Path
 
 import pandas as pd
 
-from sdtm.engine import BuildContext, build_dataset, build_order, check_mappings, strip_lineage
+from sdtm.checks import duplicate_keys, non_finite_numbers, scan_personal_data, unenrolled_subjects, with_origin
+from sdtm.design import design_needs
+from sdtm.engine import (
+    CYCLE_COLUMN,
+    CYCLE_FIX,
+    BuildContext,
+    build_dataset,
+    check_mappings,
+    dependency_graph,
+    split_refs,
+    strip_lineage,
+)
+from sdtm.registry import dependencies
 from subgen import __version__
 from subgen.core import progress
 from subgen.core.atomic import staged_folder
-from sdtm.checks import duplicate_keys, non_finite_numbers, scan_personal_data, unenrolled_subjects, with_origin
+from subgen.core.conformance.ranges import declared_ranges, ranges_for
+from subgen.core.conformance.suite import build_suite, check_before_write, suite_to_json
+from subgen.core.order import build_order
 from subgen.core.problems import Problem, ProblemError, problems_frame
 from subgen.core.raw import FILE_COL, ROW_COL
 from subgen.core.spec.loader import load_spec
 from subgen.core.spec.model import Spec
 from subgen.core.study import StudyConfig, load_study
+from subgen.core.xpt.checks import check_xpt_frame
+from subgen.core.xpt.timestamps import xpt_timestamp
+from subgen.core.xpt.write import write_xpt
 
 
 @dataclass
@@ -53,7 +70,8 @@ def build_sdtm(study: StudyConfig) -> tuple[Spec, BuildContext]:
         raise ProblemError(static, f"{spec.path}: the Mappings/Sources sheets cannot be run")
     ctx = BuildContext(spec, study.raw_dir)
     read_forms(ctx)
-    order = build_order(spec, [d.name for d in spec.datasets])
+    order = build_order(dependency_graph(spec, [d.name for d in spec.datasets]), f"{spec.path} [Mappings]",
+                        CYCLE_COLUMN, CYCLE_FIX)
     for i, name in enumerate(progress.track(order, f"{study.name}: SDTM")):
         ctx.datasets[name] = build_dataset(ctx, spec.dataset(name))
         duplicates = duplicate_keys(ctx, spec.dataset(name))
@@ -73,13 +91,11 @@ def build_sdtm(study: StudyConfig) -> tuple[Spec, BuildContext]:
 
 def read_forms(ctx: BuildContext) -> None:
     """Read every raw form a Sources or Mappings row names; raise one ProblemError listing every unreadable file."""
-    from sdtm.engine import split_refs
-
     names = {s.form for s in ctx.spec.sources}
     known = {f.name for f in ctx.spec.forms}
     for mp in ctx.spec.mappings:
         first = (mp.raw_column or "").split("+")[0]
-        if "." in first:
+        if mp.raw_column and "." in first:
             names.update(f for f, _ in split_refs(mp.raw_column, "") if f in known)
     problems: list[Problem] = []
     for name in sorted(names & known):
@@ -95,9 +111,6 @@ def read_forms(ctx: BuildContext) -> None:
 
 def needed_by(spec: Spec, names: list[str]) -> set[str]:
     """Datasets that the mappings or design sheets of ``names`` read."""
-    from sdtm.algorithms import dependencies
-    from sdtm.design import design_needs
-
     wanted = set(names)
     out = {d for mp in spec.mappings if mp.dataset in wanted for d in dependencies(mp)}
     for n in names:
@@ -111,10 +124,6 @@ def check_datasets(spec: Spec, datasets: dict[str, pd.DataFrame], ranges: tuple 
     The suite includes the value ranges the spec's ValueLevel sheet declares (EDSS 0 to 10 by 0.5,
     SDMT 0 to 110, plausible lab results), so an impossible value stops the write.
     """
-    from subgen.core.xpt.checks import check_xpt_frame
-    from subgen.core.conformance.ranges import declared_ranges, ranges_for
-    from subgen.core.conformance.suite import check_before_write
-
     codelists = {c.id: c for c in spec.codelists}
     ranges = declared_ranges(spec) if ranges is None else ranges
     problems: list[Problem] = []
@@ -127,13 +136,8 @@ def check_datasets(spec: Spec, datasets: dict[str, pd.DataFrame], ranges: tuple 
 
 def run_sdtm(study_dir: Path | str, out_root: Path | str, spec_path: Path | str | None = None) -> SdtmResult:
     """Build, check and write SDTM for the study in ``study_dir`` into ``out_root/<study>/sdtm``."""
-    from subgen.core.xpt.timestamps import xpt_timestamp
-    from subgen.core.xpt.write import write_xpt
-
     study = load_study(study_dir, spec_path)
     spec, ctx = build_sdtm(study)
-    from subgen.core.conformance.ranges import declared_ranges
-
     ranges = declared_ranges(spec)
     problems = with_origin(check_datasets(spec, ctx.datasets, ranges), ctx.datasets)
     blocking = [p for p in problems if p.severity in ("Reject", "Error")]
@@ -226,9 +230,6 @@ def write_suites(spec: Spec, datasets: dict[str, pd.DataFrame], folder: Path, ra
     ``ranges`` (ValueLevel Range rules) are included when given, with the spec's value-level rows,
     as :func:`check_datasets` ran them.
     """
-    from subgen.core.conformance.ranges import ranges_for
-    from subgen.core.conformance.suite import build_suite, suite_to_json
-
     folder.mkdir(parents=True, exist_ok=True)
     codelists = {c.id: c for c in spec.codelists}
     for name in sorted(datasets):

@@ -11,7 +11,8 @@ from __future__ import annotations
 import pandas as pd
 
 from sdtm import dates
-from sdtm.algorithms import algorithm
+from sdtm.context import MappingContext, report_records
+from sdtm.registry import DatasetVariable, RawColumn, Text, algorithm
 from subgen.core.raw import FILE_COL, ROW_COL
 from subgen.core.spec.model import Mapping, normalise_term
 
@@ -36,8 +37,8 @@ def match_visits(raw: pd.Series, tv_visits: list[str] | tuple[str, ...]) -> tupl
     return visit, key.notna() & visit.isna()
 
 
-@algorithm("assign_visit", "record", raw=True)
-def assign_visit(rows: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
+@algorithm("assign_visit", "record", raw=RawColumn("the raw visit column"))
+def assign_visit(rows: pd.DataFrame, mapping: Mapping, ctx: MappingContext) -> pd.Series:
     """VISIT: raw visit text matched to the TV sheet's VISIT (case/blanks ignored); 'Unscheduled..' -> UNSCHEDULED.
 
     Raw text matching no TV visit is reported (MAP-VISIT, file/row/column/value) and left missing.
@@ -88,8 +89,8 @@ def visit_numbers(usubjid: pd.Series, visit: pd.Series, dtc: pd.Series, tv: pd.D
     return out
 
 
-@algorithm("derive_visitnum", "dataset", value=True, needs=("SV",))
-def derive_visitnum(frame: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
+@algorithm("derive_visitnum", "dataset", value=DatasetVariable("the --DTC variable"), needs=("SV",))
+def derive_visitnum(frame: pd.DataFrame, mapping: Mapping, ctx: MappingContext) -> pd.Series:
     """VISITNUM: TV's number for scheduled visits; UNSCHEDULED -> latest earlier scheduled VISITNUM + .01, .02 by date.
 
     Value names the --DTC variable. When the spec builds SV, an unscheduled record takes the
@@ -102,12 +103,12 @@ def derive_visitnum(frame: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
     """
     tv = pd.DataFrame(ctx.spec.design_rows("TV"), columns=["VISITNUM", "VISIT"])
     out = visit_numbers(frame["USUBJID"], frame["VISIT"], frame[mapping.value], tv)
-    if mapping.dataset != "SV" and "SV" in ctx.datasets:
+    if mapping.dataset != "SV" and ctx.is_finished("SV"):
         out = out.where(~frame["VISIT"].eq(UNSCHEDULED).fillna(False),
-                        sv_unscheduled_numbers(ctx.datasets["SV"], frame["USUBJID"], frame[mapping.value])
+                        sv_unscheduled_numbers(ctx.finished("SV"), frame["USUBJID"], frame[mapping.value])
                         .fillna(out))
     undated = frame["VISIT"].eq(UNSCHEDULED).fillna(False) & out.isna()
-    _report_records(ctx, frame, undated, mapping.value,
+    report_records(ctx, frame, undated, mapping.value or "",
                     f"{mapping.dataset}.VISITNUM: unscheduled visit without a complete date cannot be numbered",
                     "complete the visit date in the EDC", "MAP-VISITNUM", "Warning")
     return out
@@ -125,7 +126,7 @@ def sv_unscheduled_numbers(sv: pd.DataFrame, usubjid: pd.Series, dtc: pd.Series)
                      dtype="Float64")
 
 
-def parse_epoch_value(value: str) -> tuple[str, dict[str, str]]:
+def parse_epoch_value(value: str | None) -> tuple[str, dict[str, str]]:
     """``"EXSTDTC|FOLLOW-UP=MONTH 12"`` -> ``("EXSTDTC", {"FOLLOW-UP": "MONTH 12"})``."""
     parts = [p.strip() for p in (value or "").split("|")]
     starts = {}
@@ -187,8 +188,9 @@ def assign_epochs(usubjid: pd.Series, dtc: pd.Series, starts: pd.DataFrame) -> p
     return out
 
 
-@algorithm("derive_epoch", "dataset", value=True, needs=("DM", "SV"))
-def derive_epoch(frame: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
+@algorithm("derive_epoch", "dataset", value=Text("the --DTC variable, then |EPOCH=VISIT tokens"),
+           needs=("DM", "SV"))
+def derive_epoch(frame: pd.DataFrame, mapping: Mapping, ctx: MappingContext) -> pd.Series:
     """EPOCH of the --DTC date from the subject's epoch starts: RFICDTC, RFXSTDTC, then Value's EPOCH=VISIT starts.
 
     Value is ``DTCVAR`` optionally followed by ``|EPOCH=VISIT`` tokens, e.g.
@@ -202,7 +204,7 @@ def derive_epoch(frame: pd.DataFrame, mapping: Mapping, ctx) -> pd.Series:
     dtc_var, later_visits = parse_epoch_value(mapping.value)
     later = {}
     for epoch, visit in later_visits.items():
-        if "SV" in ctx.datasets and mapping.dataset != "SV":
+        if ctx.is_finished("SV") and mapping.dataset != "SV":
             sv = ctx.finished("SV")
             later[epoch] = visit_dates(sv["USUBJID"], sv["VISIT"], sv["SVSTDTC"], visit)
         elif "VISIT" in frame:
@@ -260,24 +262,26 @@ def subject_elements(dm: pd.DataFrame, sv: pd.DataFrame | None, ta: pd.DataFrame
     return se[list(SE_COLUMNS)].astype({c: "string" for c in SE_COLUMNS if c not in ("SESEQ", "TAETORD")})
 
 
-def build_se(ctx, later: dict[str, str] | None = None) -> pd.DataFrame:
+def build_se(ctx: MappingContext, later: dict[str, str] | None = None) -> pd.DataFrame:
     """The SE dataset of a build: :func:`subject_elements` on DM, SV (if built), TA rows and TE (built or rows).
 
     ``later`` maps epochs that start at a visit to that visit (e.g. ``{"FOLLOW-UP": "MONTH 12"}``).
     Subjects whose epoch-start visit is missing from SV simply have no such element; a
     requested epoch with no SV dataset at all is reported once.
     """
-    sv = ctx.finished("SV") if "SV" in ctx.datasets else None
+    sv = ctx.finished("SV") if ctx.is_finished("SV") else None
     if later and sv is None:
         ctx.report(f"{ctx.spec.path} [TA]", None, "EPOCH", ", ".join(later),
                    "SE: epochs starting at a visit need the SV dataset, which this build does not make",
                    "add SV to the spec, or drop the later elements", "MAP-SE", "Warning")
-    te = ctx.finished("TE") if "TE" in ctx.datasets else pd.DataFrame(ctx.spec.design_rows("TE"))
+    te = ctx.finished("TE") if ctx.is_finished("TE") else pd.DataFrame(ctx.spec.design_rows("TE"))
     return subject_elements(ctx.finished("DM"), sv, pd.DataFrame(ctx.spec.design_rows("TA")), te, later)
 
 
-@algorithm("derive_subject_elements", "dataset", needs=("DM", "SV", "TE"), generates=True)
-def derive_subject_elements(frame: pd.DataFrame, mapping: Mapping, ctx) -> pd.DataFrame:
+@algorithm("derive_subject_elements", "dataset",
+           value=Text("EPOCH=VISIT tokens separated by |", required=False),
+           needs=("DM", "SV", "TE"), generates=True)
+def derive_subject_elements(frame: pd.DataFrame, mapping: Mapping, ctx: MappingContext) -> pd.DataFrame:
     """SE: one record per element each subject entered, from DM, SV and the TA/TE design.
 
     The first TA element starts at RFICDTC, the arm's treatment element at RFXSTDTC, and each
@@ -291,18 +295,3 @@ def derive_subject_elements(frame: pd.DataFrame, mapping: Mapping, ctx) -> pd.Da
     for col in (FILE_COL, ROW_COL):
         se[col] = se["USUBJID"].map(dm[col]).values
     return se
-
-
-# --------------------------------------------------------------------------- helpers
-def _report_records(ctx, frame: pd.DataFrame, mask: pd.Series, column: str, message: str, fix: str, rule: str,
-                    severity: str = "Error") -> None:
-    """One problem per masked SDTM record, located at its raw file/row when lineage is present."""
-    if not mask.any():
-        return
-    sub = frame.loc[mask]
-    for idx in sub.index:
-        file = sub.at[idx, FILE_COL] if FILE_COL in sub else "dataset"
-        row = int(sub.at[idx, ROW_COL]) if ROW_COL in sub else int(idx) + 1
-        value = sub.at[idx, column] if column in sub else None
-        ctx.report(str(file), row, column, value, message, fix, rule, severity)
-
