@@ -37,8 +37,9 @@ from subgen.core.expr import (
     parse_where,
     range_checks,
     row_condition,
+    where_clauses,
 )
-from subgen.spec.model import Dataset, Spec, Variable
+from subgen.core.spec.model import Dataset, Spec, Variable
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -234,9 +235,20 @@ def test_range_checks() -> None:
         RangeCheck("LBTESTCD", "EQ", ("NFLP",)), RangeCheck("LBSPEC", "EQ", ("SERUM",)))
     assert range_checks(parse("X not in ('a', 'b') and Y >= 2.50")) == (
         RangeCheck("X", "NOTIN", ("a", "b")), RangeCheck("Y", "GE", ("2.50",)))
-    for text in ["A = 'x' or B = 'y'", "not A = 'x'", "A is blank", "A < B", "enrol.SEX = 'F'"]:
-        with pytest.raises(ExprError, match="Define-XML where clause holds only"):
+    assert range_checks(parse("not A = 'x'")) == (RangeCheck("A", "NE", ("x",)),)
+    for text in ["A = 'x' or B = 'y'", "A is blank", "A < B", "enrol.SEX = 'F'", "not A < 3"]:
+        with pytest.raises(ExprError, match="define.xml cannot express the where clause"):
             range_checks(parse(text))
+
+
+def test_where_clauses_are_the_disjunctive_normal_form() -> None:
+    a, b, c = (RangeCheck(v, "EQ", (v.lower(),)) for v in "ABC")
+    assert where_clauses(parse("A = 'a' and (B = 'b' or C = 'c')")) == ((a, b), (a, c))
+    assert where_clauses(parse("A = 'a' or B = 'b' and C = 'c'")) == ((a,), (b, c))
+    assert where_clauses(parse("not (A = 'a' or B in ('b'))")) == (
+        (RangeCheck("A", "NE", ("a",)), RangeCheck("B", "NOTIN", ("b",))),)
+    expr = parse("A = 'a' or B = 'b'")
+    assert row_condition(expr, ()) == '(A == "a") or (B == "b")'
 
 
 def test_row_condition_quotes_text_and_not_numbers() -> None:
@@ -453,9 +465,9 @@ def _rs_dataset() -> Dataset:
 
 
 def _old_row_condition(text: str, dataset: Dataset) -> str:
-    from validation.ranges import RangeRule
-    from validation.ranges import parse_where as old_parse_where
-    from validation.ranges import row_condition as old_row_condition
+    from subgen.core.conformance.ranges import RangeRule
+    from subgen.core.conformance.ranges import parse_where as old_parse_where
+    from subgen.core.conformance.ranges import row_condition as old_row_condition
 
     rule = RangeRule("RS", "RSSTRESN", text, old_parse_where(text), 0.0, 1.0, None, "0 to 1")
     return old_row_condition(rule, dataset)
@@ -468,7 +480,7 @@ def _numeric(dataset: Dataset) -> set[str]:
 @SETTINGS
 @given(st.lists(where_clause(), min_size=1, max_size=3), st.sampled_from([" AND ", " and "]))
 def test_same_row_condition_and_range_checks_as_validation_ranges(clauses: list[str], joiner: str) -> None:
-    from validation.ranges import parse_where as old_parse_where
+    from subgen.core.conformance.ranges import parse_where as old_parse_where
 
     text = joiner.join(clauses)
     try:
@@ -505,7 +517,7 @@ def where_frame(draw: st.DrawFn) -> pd.DataFrame:
 @given(st.lists(where_clause(), min_size=1, max_size=3), where_frame())
 def test_same_masks_as_define_vlm_where_mask(clauses: list[str], frame: pd.DataFrame) -> None:
     from export.define_vlm import where_mask
-    from validation.ranges import parse_where as old_parse_where
+    from subgen.core.conformance.ranges import parse_where as old_parse_where
 
     text = " AND ".join(clauses)
     try:
@@ -519,7 +531,7 @@ def test_same_masks_as_define_vlm_where_mask(clauses: list[str], frame: pd.DataF
 
 
 def _demo_specs() -> list[Spec]:
-    from subgen.spec.loader import load_spec
+    from subgen.core.spec.loader import load_spec
 
     return [load_spec(path) for path in sorted((ROOT / "specs").glob("*.xlsx"))]
 
@@ -530,9 +542,9 @@ def demo_specs() -> list[Spec]:
 
 
 def test_demo_value_level_where_clauses_render_the_same_row_condition(demo_specs: list[Spec]) -> None:
-    from validation.ranges import RangeRule
-    from validation.ranges import parse_where as old_parse_where
-    from validation.ranges import row_condition as old_row_condition
+    from subgen.core.conformance.ranges import RangeRule
+    from subgen.core.conformance.ranges import parse_where as old_parse_where
+    from subgen.core.conformance.ranges import row_condition as old_row_condition
 
     seen = 0
     for spec in demo_specs:

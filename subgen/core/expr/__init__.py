@@ -5,9 +5,12 @@ Two surfaces, one tree (:mod:`~subgen.core.expr.nodes`):
 * :func:`parse` reads a spec cell (``AETERM = 'Crohn''s disease' and (AESER = 'Y' or AESEV in ('SEVERE'))``);
 * :func:`parse_where` reads a Define-XML where clause (``LBTESTCD EQ NFLP AND LBSPEC EQ "SERUM"``).
 
+:func:`parse_where_clause` reads a ValueLevel Where Clause in either surface.
+
 :func:`evaluate` applies the condition semantics to a DataFrame, :func:`evaluate_where` the
 where-clause semantics (see :mod:`~subgen.core.expr.evaluate` for both); :func:`range_checks` and
-:func:`row_condition` render a where clause for define.xml and for Great Expectations;
+:func:`row_condition` render a where clause for define.xml and for Great Expectations
+(:func:`where_clauses`: one WhereClauseDef per alternative of an ``or``);
 :func:`columns` lists what an expression reads. Every problem is an :class:`ExprError` (a
 ValueError) with the 1-based character position and an example of how to write it.
 
@@ -48,9 +51,10 @@ from subgen.core.expr.nodes import (
                                     Str,
                                     columns,
 )
-from subgen.core.expr.parse import parse, parse_where
-from subgen.core.expr.render import RangeCheck, range_checks, row_condition
+from subgen.core.expr.parse import parse, parse_where, parse_where_clause
+from subgen.core.expr.render import RangeCheck, range_checks, row_condition, where_clauses
 
 __all__ = ["And", "ColumnRef", "Compare", "ExprError", "Expression", "InList", "IsBlank", "Lit", "MissingColumnError",
            "Node", "Not", "Num", "Operand", "Or", "RangeCheck", "Resolver", "Str", "check_columns", "columns",
-           "evaluate", "evaluate_where", "parse", "parse_where", "range_checks", "row_condition"]
+           "evaluate", "evaluate_where", "parse", "parse_where", "parse_where_clause", "range_checks", "row_condition",
+           "where_clauses"]

@@ -17,8 +17,13 @@ class ExprError(ValueError):
         self.reason = reason
         self.example = example
         where = f" at character {position}" if position is not None else ""
-        fix = f"; write e.g. {example}" if example else ""
-        super().__init__(f'cannot read {what} "{text}"{where}: {reason}{fix}')
+        self.headline = f'cannot read {what} "{text}"{where}: {reason}'
+        super().__init__(self.headline + (f"; {self.fix}" if example else ""))
+
+    @property
+    def fix(self) -> str:
+        """What to write instead (``write e.g. ...``), or "" when there is no example: a Problem's fix."""
+        return f"write e.g. {self.example}" if self.example else ""
 
 
 class MissingColumnError(ExprError, KeyError):
@@ -37,4 +42,5 @@ def missing_column(text: str, ref_key: str, position: int, suggestion: str | Non
     err = MissingColumnError(text, position, f"there is no column {ref_key}")
     message = f'the condition "{text}" reads {ref_key} (character {position}), which the dataset does not have (yet)'
     err.args = (message,)
+    err.headline = message
     return err

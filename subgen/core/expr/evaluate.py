@@ -54,7 +54,7 @@ from subgen.core.expr.nodes import (
     refs_of,
 )
 from subgen.core.expr.parse import parse, parse_where
-from subgen.core.expr.render import range_checks
+from subgen.core.expr.render import RangeCheck, where_clauses
 
 #: Reads the Series of one reference (raise KeyError when there is none).
 Resolver = Callable[[ColumnRef], pd.Series]
@@ -297,12 +297,21 @@ def evaluate_where(expr: Expression | str, frame: pd.DataFrame, numeric: Collect
     """Boolean mask of the rows of ``frame`` a Define-XML where clause selects (values as written).
 
     ``numeric`` names the variables the spec declares numeric. Only what Define-XML can express is
-    accepted (see :func:`~subgen.core.expr.render.range_checks`); ExprError otherwise.
+    accepted (see :func:`~subgen.core.expr.render.where_clauses`; ExprError otherwise); a clause with
+    ``or`` selects the rows any of its alternatives selects.
     """
     parsed = parse_where(expr) if isinstance(expr, str) else expr
     check_columns(parsed, frame.columns)
+    out = np.zeros(len(frame), dtype=bool)
+    for checks in where_clauses(parsed):
+        out |= _where_conjunction(parsed, frame, numeric, checks)
+    return pd.Series(out, index=frame.index)
+
+
+def _where_conjunction(parsed: Expression, frame: pd.DataFrame, numeric: Collection[str],
+                       checks: tuple[RangeCheck, ...]) -> np.ndarray:
     out = np.ones(len(frame), dtype=bool)
-    for check in range_checks(parsed):
+    for check in checks:
         op, negated = {"EQ": ("in", False), "IN": ("in", False), "NE": ("in", True), "NOTIN": ("in", True),
                        "LT": ("<", False), "LE": ("<=", False), "GT": (">", False),
                        "GE": (">=", False)}[check.comparator]
@@ -311,7 +320,7 @@ def evaluate_where(expr: Expression | str, frame: pd.DataFrame, numeric: Collect
             out &= _where_numeric(parsed, values, check.variable, op, check.values, negated)
         else:
             out &= np.asarray(_where_text(values, op, check.values, negated), dtype=bool)
-    return pd.Series(out, index=frame.index)
+    return out
 
 
 __all__ = ["Resolver", "as_number", "as_text", "check_columns", "evaluate", "evaluate_where", "is_numeric", "mask"]

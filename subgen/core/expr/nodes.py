@@ -116,6 +116,10 @@ class Expression:
     text: str
     surface: Surface = "condition"
 
+    def __str__(self) -> str:
+        """The cell text as written (so messages and provenance show what the spec says)."""
+        return self.text
+
 
 def children(node: Node) -> tuple[Node, ...]:
     """The sub-expressions of a boolean node (none for a test)."""

@@ -398,3 +398,21 @@ def parse_where(text: str) -> Expression:
     column; an empty value is refused. Raises :class:`ExprError`.
     """
     return _parse(text, "where")
+
+
+@functools.lru_cache(maxsize=4096)
+def parse_where_clause(text: str) -> Expression:
+    """Read a ValueLevel Where Clause written in either surface: ``LBTESTCD EQ GLUC AND LBSPEC EQ SERUM``
+    (Define-XML comparators) or ``LBTESTCD = 'GLUC' and (VISITNUM = 1 or VISITNUM = 2)`` (the condition surface).
+
+    The where surface is tried first; when neither reads the text, the error is the one of the
+    surface that read further (the one the author most likely meant; the where surface on a tie).
+    """
+    try:
+        return parse_where(text)
+    except ExprError as where_error:
+        try:
+            return parse(text)
+        except ExprError as condition_error:
+            further = (condition_error.position or 0) > (where_error.position or 0)
+            raise (condition_error if further else where_error) from None
