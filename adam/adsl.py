@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from adam import conditions
 from adam.registry import derivation
+from subgen.core.expr import evaluate
 
 
 @derivation()
@@ -23,7 +23,7 @@ def derive_var_eosstt(dataset: pd.DataFrame, new_var: str, dataset_add: pd.DataF
     ``filter`` selects the end-of-study disposition records of ``dataset_add`` (DS); a record
     whose ``status_var`` is ``completed`` gives COMPLETED, any other gives DISCONTINUED.
     """
-    ds = dataset_add[conditions.evaluate(dataset_add, filter)]
+    ds = dataset_add[evaluate(filter, dataset_add)]
     done = ds[status_var].astype("string").str.upper().eq(completed.upper()).fillna(False)
     per = ds.assign(__done=done.astype(bool))[list(by_vars) + ["__done"]].groupby(list(by_vars))["__done"].any()
     key = dataset[by_vars[0]] if len(by_vars) == 1 else pd.MultiIndex.from_frame(dataset[list(by_vars)])

@@ -17,10 +17,10 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from adam import conditions
 from adam.dates import iso_to_sas
 from adam.engine import TRACE_COL
 from adam.registry import derivation
+from subgen.core.expr import columns, evaluate, parse
 from subgen.core.problems import Problem
 from subgen.core.spec.model import AnalysisParameter, AnalysisWindow
 
@@ -59,10 +59,11 @@ def derive_param_sdtm(dataset: pd.DataFrame, new_vars: tuple[str, ...], params: 
         if not p.source:
             continue
         src = read(p.source)
-        rows = src[conditions.evaluate(src, p.filter)] if p.filter else src
+        rows = src[evaluate(p.filter, src)] if p.filter else src
         where = f"{dataset_name} parameter {p.paramcd}"
         if rows.empty:
-            problems.append(Problem(where, p.row, "Filter", p.filter, f"no {p.source} record meets the filter",
+            problems.append(Problem(where, p.row, "Filter", p.filter.text if p.filter else None,
+                                    f"no {p.source} record meets the filter",
                                     "check the filter in the Parameters sheet", "Warning", "ADAM-PARAM-EMPTY"))
             continue
         dom = p.source
@@ -270,7 +271,7 @@ def derive_var_extreme_flag(dataset: pd.DataFrame, new_var: str, order: tuple[st
     """
     if mode not in ("first", "last"):
         raise ValueError(f"mode must be first or last, not {mode!r}")
-    cand = conditions.evaluate(dataset, filter) if filter else pd.Series(True, index=dataset.index)
+    cand = evaluate(filter, dataset) if filter else pd.Series(True, index=dataset.index)
     if value_vars:
         has = pd.Series(False, index=dataset.index)
         for v in value_vars:
@@ -346,10 +347,10 @@ def derive_var_crit(dataset: pd.DataFrame, new_vars: tuple[str, ...], text: str,
     it does not but every variable it reads has a value, and missing (with CRITy missing) otherwise.
     Use the row's Condition to limit it to a parameter.
     """
-    met = conditions.evaluate(dataset, rule)
+    met = evaluate(rule, dataset)
     known = pd.Series(True, index=dataset.index)
-    for col in conditions.condition_columns(rule):
-        known &= dataset[col].notna()
+    for ref in columns(parse(rule)):
+        known &= dataset[ref.key].notna()
     out = dataset.copy()
     out[new_vars[0]] = pd.Series(text, index=dataset.index, dtype="string").where(known)
     out[new_vars[1]] = pd.Series(np.where(met, "Y", "N"), index=dataset.index, dtype="string").where(known)

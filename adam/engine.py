@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
-from adam import conditions
 from adam.registry import REGISTRY, Function, convert, is_codelist_hint, is_dataset_hint, parse_arguments
 from subgen.core.distinct import map_distinct
 from subgen.core.frames import conform
+from subgen.core.expr import evaluate
 from subgen.core.problems import Problem, ProblemError
 from subgen.core.spec.model import Dataset, DerivationStep, Spec
 
@@ -132,7 +132,7 @@ def check_derivations(spec: Spec) -> list[Problem]:
                                f"variables; the row names {len(step.variables)}",
                                f"see 'subgen adam-functions' for what {fn.name} gives", rule="SPEC-DERIVATION"))
         if fn.kind == "records" and step.condition:
-            out.append(Problem(where, step.row, "Condition", step.condition, f"{fn.name} creates records; a "
+            out.append(Problem(where, step.row, "Condition", step.condition.text, f"{fn.name} creates records; a "
                                "Condition applies to variables only", "put the selection in its Arguments "
                                "(or the Parameters sheet's Filter)", rule="SPEC-DERIVATION"))
     for step in spec.derivations:
@@ -203,7 +203,7 @@ def run_step(ctx: AdamContext, frame: pd.DataFrame, step: DerivationStep, datase
     if fn.kind == "records":
         result = fn.fn(frame, **kwargs)
         return result.reset_index(drop=True)
-    mask = conditions.evaluate(frame, step.condition) if step.condition else None
+    mask = evaluate(step.condition, frame) if step.condition is not None else None
     result = fn.fn(frame, **kwargs)
     if len(result) != len(frame) or not result.index.equals(frame.index):
         raise RuntimeError(f"{fn.name} changed the records of {dataset.name} (a 'vars' derivation must not)")

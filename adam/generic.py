@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from adam import conditions
 from adam.dates import iso_to_sas, study_day
 from adam.engine import TRACE_COL
 from adam.registry import derivation
+from subgen.core.expr import evaluate
 from subgen.core.problems import Problem
 from subgen.core.spec.model import Codelist, normalise_term
 
@@ -30,7 +30,7 @@ def _seq_var(frame: pd.DataFrame) -> str | None:
 
 
 def _filtered(frame: pd.DataFrame, filter: str | None) -> pd.DataFrame:
-    return frame[conditions.evaluate(frame, filter)] if filter else frame
+    return frame[evaluate(filter, frame)] if filter else frame
 
 
 @derivation("records")

@@ -52,8 +52,8 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from adam.conditions import evaluate
 from adam.registry import derivation
+from subgen.core.expr import evaluate
 from subgen.core.problems import Problem, ProblemError
 
 TOLERANCE = 1e-9
@@ -219,7 +219,7 @@ def derive_var_progression_flag(dataset: pd.DataFrame, steps: Sequence[Progressi
     _require(dataset, [*by_vars, "ABLFL", "AVAL", "BASE", date_var], where)
     steps = progression_steps(steps, where=f"{where} {new_var} steps")
     out = dataset.copy()
-    selected = evaluate(out, filter).astype(bool)
+    selected = evaluate(filter, out).astype(bool)
     day = _days(out[date_var], date_var, where)
     aval = pd.to_numeric(out["AVAL"], errors="coerce").astype("Float64")
     base = pd.to_numeric(out["BASE"], errors="coerce").astype("Float64")
@@ -362,7 +362,7 @@ def derive_var_onset_date(dataset: pd.DataFrame, dataset_add: pd.DataFrame, *, f
     ``filter_add`` restricts ``dataset_add`` first (e.g. ``PARAMCD = 'EDSS'``). Subjects without
     such a record get NaT. Row order and count of ``dataset`` are kept.
     """
-    add = dataset_add[evaluate(dataset_add, filter_add).astype(bool)]
+    add = dataset_add[evaluate(filter_add, dataset_add).astype(bool)]
     first = filter_first_flagged(add, flag_var=flag_var, by_vars=by_vars, date_var=date_var)
     onset = first[[*by_vars, date_var]].rename(columns={date_var: new_var})
     out = dataset.drop(columns=[new_var], errors="ignore")

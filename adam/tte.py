@@ -35,10 +35,10 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from adam.conditions import evaluate
 from adam.engine import TRACE_COL
 from adam.progression import dates_like, day_numbers, is_date_column
 from adam.registry import derivation
+from subgen.core.expr import Expression, evaluate, parse
 from subgen.core.problems import Problem, ProblemError
 
 #: Variables a source may set, in the order they appear in the output after CNSR.
@@ -59,7 +59,7 @@ class TTESource:
     dataset_name: str
     date: str
     censor: int = 0
-    filter: str | None = None
+    filter: Expression | str | None = None  # parsed by parse_source; text is parsed when evaluated
     set_values: Mapping[str, object] = field(default_factory=dict)
     copy_values: Mapping[str, str] = field(default_factory=dict)
     order: tuple[str, ...] = ()
@@ -150,7 +150,7 @@ def parse_source(text: str, censor: int = 0) -> TTESource:
         else:
             value = value[1:-1] if len(value) >= 2 and value[0] == value[-1] == "'" else value
             set_values[var] = value if value != "" else None
-    filt = show(clauses["where"]) if "where" in clauses else None
+    filt = parse(show(clauses["where"])) if "where" in clauses else None  # ExprError is a ValueError
     return TTESource(m.group(1), m.group(2), censor, filt, set_values, copy_values, order)
 
 
@@ -176,7 +176,7 @@ def _select(src: TTESource, index: int, frame: pd.DataFrame, subjects: pd.DataFr
     Only records of ``subjects`` (the population's subject keys) are considered.
     """
     keys = list(subjects.columns)
-    rows = frame[evaluate(frame, src.filter).astype(bool)]
+    rows = frame[evaluate(src.filter, frame).astype(bool)]
     inside = pd.MultiIndex.from_frame(rows[keys].astype("string")).isin(
         pd.MultiIndex.from_frame(subjects.astype("string")))
     rows = rows[inside]
@@ -249,7 +249,7 @@ def derive_param_tte(dataset: pd.DataFrame | None, dataset_adsl: pd.DataFrame,
 
     paramcd = set_values_to.get("PARAMCD", "")
     problems: list[Problem] = []
-    adsl = dataset_adsl[evaluate(dataset_adsl, population).astype(bool)]
+    adsl = dataset_adsl[evaluate(population, dataset_adsl).astype(bool)]
     start = adsl[keys].assign(STARTDT=day_numbers(adsl[start_date], start_date, where)).reset_index(drop=True)
     no_start = start["STARTDT"].isna()
     if no_start.any():

@@ -11,11 +11,14 @@ Two sources, both from the spec:
   the parameter's method. A dataset/variable the ValueLevel sheet already covers is left as the
   sheet declares it.
 
-Where clauses are read with :func:`subgen.core.conformance.ranges.parse_where` (the same reader the range
-checks use) and become RangeChecks on the ItemDefs of the same dataset. Lengths and significant
-digits come from the records each where clause selects, as written: a value's Length never
-exceeds its variable's (Define-XML 2.1 section 5.3.12); ``def:HasNoData`` marks a value no record
-carries.
+Where clauses are parsed when the spec is loaded (:mod:`subgen.core.expr`, the reader the range
+checks use too) and become WhereClauseDefs of RangeChecks on the ItemDefs of the same dataset: one
+WhereClauseDef per alternative of the clause's disjunctive normal form
+(:func:`subgen.core.expr.where_clauses`), all referenced from the value's ItemRef (Define-XML 2.1:
+several WhereClauseRefs on one ItemRef are alternatives). Lengths and significant digits come
+from the records the where clause selects (:func:`subgen.core.expr.evaluate_where`), as written:
+a value's Length never exceeds its variable's (Define-XML 2.1 section 5.3.12); ``def:HasNoData``
+marks a value no record carries.
 """
 
 from __future__ import annotations
@@ -27,10 +30,12 @@ import pandas as pd
 
 from export.define_terms import (References, description, is_integral, model, oid_part, origin,
                                  significant_digits, text_numbers)
+from subgen.core.conformance.ranges import numeric_variables
+from subgen.core.expr import (ColumnRef, Compare, Expression, ExprError, RangeCheck, Str, columns, evaluate_where,
+                              where_clauses)
 from subgen.core.problems import Problem
 from subgen.core.spec.model import Dataset, Spec
 from subgen.core.xpt.values import byte_lengths
-from subgen.core.conformance.ranges import Condition, parse_where
 
 _ISO = ("date", "datetime", "time", "partialDate", "partialTime", "partialDatetime", "incompleteDatetime",
         "durationDatetime")
@@ -44,7 +49,7 @@ class ValueItem:
     name: str  # ItemDef Name: the QNAM for a supplemental qualifier, else the variable
     label: str
     data_type: str
-    conditions: tuple[Condition, ...]
+    expression: Expression  # the where clause
     origin: str
     source: str | None = None
     predecessor: str | None = None
@@ -58,28 +63,9 @@ class ValueItem:
     pages: str | None = None  # annotated CRF pages (ValueLevel Pages column)
 
 
-def where_mask(frame: pd.DataFrame, conditions: tuple[Condition, ...], dataset: Dataset) -> np.ndarray:
+def where_mask(frame: pd.DataFrame, expression: Expression, dataset: Dataset) -> np.ndarray:
     """Records of ``frame`` (values as written) that a where clause selects."""
-    mask = np.ones(len(frame), dtype=bool)
-    numeric = {v.name: v.is_numeric for v in dataset.variables}
-    for c in conditions:
-        col = frame[c.variable]
-        if numeric.get(c.variable):
-            values = col.to_numpy(dtype="float64")
-            wanted = np.array([float(v) for v in c.values])
-        else:
-            values = col.astype(str).to_numpy(dtype=object)
-            wanted = np.array(c.values, dtype=object)
-        if c.op in ("EQ", "IN"):
-            hit = np.isin(values, wanted)
-        elif c.op in ("NE", "NOTIN"):
-            hit = ~np.isin(values, wanted)
-        else:
-            number = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype="float64")
-            bound = float(c.values[0])
-            hit = {"LT": number < bound, "LE": number <= bound, "GT": number > bound, "GE": number >= bound}[c.op]
-        mask &= hit
-    return mask
+    return evaluate_where(expression, frame, numeric_variables(dataset)).to_numpy()
 
 
 def spec_value_items(spec: Spec, dataset: Dataset, refs: References) -> list[ValueItem]:
@@ -91,23 +77,23 @@ def spec_value_items(spec: Spec, dataset: Dataset, refs: References) -> list[Val
             continue
         where = f"{spec.path} [ValueLevel]"
         try:
-            conditions = parse_where(vl.where)
-        except ValueError as exc:
-            refs.problems.append(Problem(where, vl.row, "Where Clause", vl.where,
-                                         f"{exc}; the row is not in define.xml",
-                                         "write VAR EQ value (NE, LT, LE, GT, GE, IN (a, b), NOTIN (a, b)) joined with "
-                                         "AND", rule="DEFINE-WHERE"))
+            where_clauses(vl.where)  # the loader reports this for a workbook; a spec built in code may still have it
+        except ExprError as exc:
+            refs.problems.append(Problem(where, vl.row, "Where Clause", vl.where.text,
+                                         f"{exc.headline}; the row is not in define.xml", exc.fix,
+                                         rule="DEFINE-WHERE"))
             continue
-        unknown = [c.variable for c in conditions if c.variable not in names]
+        unknown = [ref.key for ref in columns(vl.where) if ref.key not in names]
         if unknown:
-            refs.problems.append(Problem(where, vl.row, "Where Clause", vl.where, f"{', '.join(unknown)} is not a "
+            refs.problems.append(Problem(where, vl.row, "Where Clause", vl.where.text,
+                                         f"{', '.join(unknown)} is not a "
                                          f"variable of {dataset.name}; the row is not in define.xml",
                                          "name variables of the same dataset in the where clause", rule="DEFINE-WHERE"))
             continue
         name = vl.qnam or vl.variable
-        out.append(ValueItem(vl.variable, name, vl.description or name, vl.data_type, conditions, vl.origin,
+        out.append(ValueItem(vl.variable, name, vl.description or name, vl.data_type, vl.where, vl.origin,
                              _source_of(vl), None, vl.method, vl.comment, None,
-                             vl.codelist, vl.mandatory, vl.significant_digits, vl.where, vl.pages))
+                             vl.codelist, vl.mandatory, vl.significant_digits, vl.where.text, vl.pages))
     return out
 
 
@@ -135,19 +121,24 @@ def parameter_value_items(spec: Spec, dataset: Dataset, frame: pd.DataFrame, cov
             if not (rows & filled).any():
                 continue
             result = p.result if variable == "AVAL" else p.result_char
-            conditions = (Condition("PARAMCD", "EQ", (p.paramcd,)),)
+            where_paramcd = paramcd_is(p.paramcd)
             if p.source and result:
-                text = f"From {p.source}.{result}" + (f" where {p.filter}" if p.filter else "") + "."
+                text = f"From {p.source}.{result}" + (f" where {p.filter.text}" if p.filter else "") + "."
                 if p.comment:
                     text += " " + p.comment
-                item = ValueItem(variable, variable, p.param, var.data_type, conditions, "Predecessor",
+                item = ValueItem(variable, variable, p.param, var.data_type, where_paramcd, "Predecessor",
                                  predecessor=f"{p.source}.{result}", comment_text=text, where=f"PARAMCD EQ {p.paramcd}")
             else:
-                item = ValueItem(variable, variable, p.param, var.data_type, conditions, "Derived",
+                item = ValueItem(variable, variable, p.param, var.data_type, where_paramcd, "Derived",
                                  method=p.method or var.method, comment_text=p.comment,
                                  where=f"PARAMCD EQ {p.paramcd}")
             out.append(item)
     return out
+
+
+def paramcd_is(paramcd: str) -> Expression:
+    """The where clause ``PARAMCD EQ <paramcd>`` as a parsed expression (built, not parsed from text)."""
+    return Expression(Compare(ColumnRef(None, "PARAMCD"), "=", Str(paramcd)), f"PARAMCD EQ {paramcd}", "where")
 
 
 @dataclass
@@ -177,14 +168,10 @@ def value_lists(group: str, dataset: Dataset, frame: pd.DataFrame, widths: dict[
         vl_oid = f"VL.{group}.{variable}"
         vld = d.ValueListDef(OID=vl_oid)
         for n, item in enumerate(by_var[variable], 1):
-            suffix = oid_part(".".join(v for c in item.conditions for v in c.values))
-            wc_oid = f"WC.{group}.{variable}.{suffix}"
-            k = 2
-            while wc_oid in used_wc:
-                wc_oid, k = f"WC.{group}.{variable}.{suffix}.{k}", k + 1
-            used_wc.add(wc_oid)
-            it_oid = "IT." + wc_oid[3:]
-            mask = where_mask(frame, item.conditions, dataset)
+            alternatives = where_clauses(item.expression)
+            wc_oids = [_unique_oid(group, variable, checks, used_wc) for checks in alternatives]
+            it_oid = "IT." + wc_oids[0][3:]
+            mask = where_mask(frame, item.expression, dataset)
             values = frame.loc[mask, variable]
             ref = d.ItemRef(ItemOID=it_oid, OrderNumber=n, Mandatory="Yes" if item.mandatory else "No")
             method = refs.method(item.method)
@@ -193,9 +180,10 @@ def value_lists(group: str, dataset: Dataset, frame: pd.DataFrame, widths: dict[
             filled = values.notna() if parent.is_numeric else values.astype(str).str.strip().ne("")
             if not filled.any():
                 ref.HasNoData = "Yes"
-            ref.WhereClauseRef.append(d.WhereClauseRef(WhereClauseOID=wc_oid))
+            for wc_oid, checks in zip(wc_oids, alternatives):
+                ref.WhereClauseRef.append(d.WhereClauseRef(WhereClauseOID=wc_oid))
+                result.where_clauses.append(_where_clause(wc_oid, group, checks))
             vld.ItemRef.append(ref)
-            result.where_clauses.append(_where_clause(wc_oid, group, item.conditions))
             result.item_defs.append(_value_item_def(it_oid, item, parent, values[filled], widths[variable], group,
                                                     refs))
         result.value_lists.append(vld)
@@ -203,11 +191,23 @@ def value_lists(group: str, dataset: Dataset, frame: pd.DataFrame, widths: dict[
     return result
 
 
-def _where_clause(oid: str, group: str, conditions: tuple[Condition, ...]):
+def _unique_oid(group: str, variable: str, checks: tuple[RangeCheck, ...], used: set[str]) -> str:
+    """``WC.<group>.<variable>.<values>``, numbered ``.2``, ``.3`` ... when taken; the OID is added to ``used``."""
+    suffix = oid_part(".".join(v for c in checks for v in c.values))
+    oid = f"WC.{group}.{variable}.{suffix}"
+    k = 2
+    while oid in used:
+        oid, k = f"WC.{group}.{variable}.{suffix}.{k}", k + 1
+    used.add(oid)
+    return oid
+
+
+def _where_clause(oid: str, group: str, checks: tuple[RangeCheck, ...]):
+    """One WhereClauseDef: its RangeChecks (all must hold)."""
     d = model()
     wc = d.WhereClauseDef(OID=oid)
-    for c in conditions:
-        rc = d.RangeCheck(Comparator=c.op, SoftHard="Soft", ItemOID=f"IT.{group}.{c.variable}")
+    for c in checks:
+        rc = d.RangeCheck(Comparator=c.comparator, SoftHard="Soft", ItemOID=f"IT.{group}.{c.variable}")
         for v in c.values:
             rc.CheckValue.append(d.CheckValue(_content=v))
         wc.RangeCheck.append(rc)
@@ -249,4 +249,5 @@ def _value_item_def(oid: str, item: ValueItem, parent, values: pd.Series, parent
     return out
 
 
-__all__ = ["ValueItem", "ValueLists", "parameter_value_items", "spec_value_items", "value_lists", "where_mask"]
+__all__ = ["ValueItem", "ValueLists", "paramcd_is", "parameter_value_items", "spec_value_items", "value_lists",
+           "where_mask"]

@@ -22,19 +22,17 @@ import pandas as pd
 
 from sdtm import dates
 from sdtm.algorithms import REGISTRY
-from sdtm.conditions import ConditionError, condition_columns, evaluate, parse_condition
 from sdtm.context import RESULT_COL, TOPIC_COL
 from sdtm.design import design_frame, design_needs
 from sdtm.registry import dependencies, is_dataset_level, reads_raw, unknown_algorithm_problem
 from sdtm.supp import build_supp
+from subgen.core.expr import ColumnRef, Expression, columns, evaluate
 from subgen.core.frames import conform
 from subgen.core.problems import Problem, ProblemError
 from subgen.core.raw import FILE_COL, LINEAGE_COLS, ROW_COL, read_form
 from subgen.core.spec.model import Codelist, Dataset, Form, Mapping, Source, Spec, Variable
 
 SOURCE_COL = "__source"
-CONDITION_FIX = ("write it as COL = 'Y', COL != 'N', COL in ('A', 'B'), COL is blank or COL is not blank, "
-                 "joined with and")
 #: Where a circular dependency between datasets is reported, and what to do about it.
 CYCLE_COLUMN = "Algorithm"
 CYCLE_FIX = "break the cycle: derive one of them from raw data instead"
@@ -93,7 +91,7 @@ class BuildContext:
         value); the variable stays missing for it, so nothing is guessed.
         """
         other = self.form_frame(form_name)
-        other = other[evaluate(other, mapping.condition)]
+        other = other[evaluate(mapping.condition, other)]
         own_key = rows[key].astype("string").str.strip()
         other_key = other[key].astype("string").str.strip()
         dup = other_key.duplicated(keep=False) & other_key.notna()
@@ -113,7 +111,7 @@ class BuildContext:
                         "MAP-LOOKUP")
         return values
 
-    def lookup_by_subject(self, rows: pd.DataFrame, form_name: str, col: str, condition: str | None,
+    def lookup_by_subject(self, rows: pd.DataFrame, form_name: str, col: str, condition: Expression | None,
                           dataset: str, purpose: str) -> pd.Series:
         """Column ``col`` of form ``form_name`` (rows meeting ``condition``) matched to ``rows`` by subject.
 
@@ -121,7 +119,7 @@ class BuildContext:
         first row is used, so the ambiguity is never silent.
         """
         other = self.form_frame(form_name)
-        other = other[evaluate(other, condition)]
+        other = other[evaluate(condition, other)]
         subj = self.spec.form(form_name).subject_column
         self.mark_used(other, dataset, f"looked up for {purpose}")
         dup = other[subj].duplicated(keep=False)
@@ -134,16 +132,21 @@ class BuildContext:
             other = other[~other[subj].duplicated(keep="first")]
         return rows[self.form_of(rows).subject_column].map(other.set_index(subj)[col])
 
-    def condition_mask(self, rows: pd.DataFrame, condition: str | None, dataset: str) -> pd.Series:
-        """Rows meeting ``condition``; ``form.COL`` clauses read another form's column for the same subject."""
-        if not condition:
+    def condition_mask(self, rows: pd.DataFrame, condition: Expression | None, dataset: str) -> pd.Series:
+        """Rows meeting ``condition``; a ``form.COL`` reference reads another form's column for the same subject."""
+        if condition is None:
             return pd.Series(True, index=rows.index)
-        extra = {}
-        for ref in condition_columns(condition):
-            if "." in ref and ref not in rows.columns:
-                form_name, col = split_ref(ref, rows.attrs["form"])
-                extra[ref] = self.lookup_by_subject(rows, form_name, col, None, dataset, f"condition {condition!r}")
-        return evaluate(rows.assign(**extra) if extra else rows, condition)
+        looked_up: dict[str, pd.Series] = {}  # each reference is looked up once (its problems reported once)
+
+        def resolve(ref: ColumnRef) -> pd.Series:
+            if ref.form is None or ref.key in rows.columns:
+                return rows[ref.key]
+            if ref.key not in looked_up:
+                looked_up[ref.key] = self.lookup_by_subject(rows, ref.form, ref.column, None, dataset,
+                                                            f"condition {condition.text!r}")
+            return looked_up[ref.key]
+
+        return evaluate(condition, rows, resolve)
 
     def subject_aggregate(self, rows: pd.DataFrame, mapping: Mapping, how: str) -> pd.Series:
         """Per-subject min/max complete date(time), or 'Y' if any row, from the form named in Raw Column."""
@@ -151,7 +154,7 @@ class BuildContext:
         first = ref.split("+")[0]
         form_name, _ = split_ref(first, rows.attrs["form"])
         other = self.form_frame(form_name)
-        other = other[evaluate(other, mapping.condition)]
+        other = other[evaluate(mapping.condition, other)]
         subj = self.spec.form(form_name).subject_column
         self.mark_used(other, mapping.dataset, f"summarised for {mapping.variable}")
         subjects = rows[self.form_of(rows).subject_column]
@@ -233,13 +236,9 @@ def required_raw_columns(spec: Spec) -> dict[str, set[str]]:
     need: dict[str, set[str]] = {f.name: {f.subject_column} | ({f.visit_column} if f.visit_column else set())
                                  for f in spec.forms}
 
-    def add_condition(text: str | None, own_form: str) -> None:
-        try:
-            refs = condition_columns(text) if text else ()
-        except ConditionError:
-            return  # reported by check_mappings
-        for form, col in (split_ref(r, own_form) for r in refs):
-            need.setdefault(form, set()).add(col)
+    def add_condition(condition: Expression | None, own_form: str) -> None:
+        for ref in columns(condition) if condition is not None else ():
+            need.setdefault(ref.form or own_form, set()).add(ref.column)
 
     forms_of = {(s.dataset, s.name): s.form for s in spec.sources}
     # a source-specific row overrides a * row for the same variable, so the * row never reads that source
@@ -292,12 +291,6 @@ def check_mappings(spec: Spec) -> list[Problem]:
         if alg.level == "dataset" and mp.source != "*":
             out.append(Problem(where, mp.row, "Source", mp.source, f"{mp.algorithm} works on the stacked dataset",
                                "set Source to *", rule="SPEC-MAPPING"))
-        if mp.condition:
-            try:
-                parse_condition(mp.condition)
-            except ConditionError as exc:
-                out.append(Problem(where, mp.row, "Condition", mp.condition, str(exc), CONDITION_FIX,
-                                   rule="SPEC-CONDITION"))
         try:
             var = spec.dataset(mp.dataset).variable(mp.variable)
         except KeyError:
@@ -307,13 +300,6 @@ def check_mappings(spec: Spec) -> list[Problem]:
                                "in the Variables sheet", alg.codelist.fix, rule="SPEC-MAPPING"))
         if alg.value is not None:
             out.extend(alg.value.problems(spec, mp, var))
-    for s in spec.sources:
-        if s.filter:
-            try:
-                parse_condition(s.filter)
-            except ConditionError as exc:
-                out.append(Problem(f"{spec.path} [Sources]", s.row, "Filter", s.filter, str(exc), CONDITION_FIX,
-                                   rule="SPEC-CONDITION"))
     for form in spec.forms:
         pii = set(form.personal_data)
         for mp in spec.mappings:
@@ -392,7 +378,7 @@ def build_dataset(ctx: BuildContext, dataset: Dataset) -> pd.DataFrame:
                                                  "by a later Mappings row (or from this one: a circular derivation)",
                                                  f"put the row deriving {name} above this one, or derive one of them "
                                                  "from raw data")]) from exc
-        mask = evaluate(frame, mp.condition) if mp.condition else pd.Series(True, index=frame.index)
+        mask = evaluate(mp.condition, frame)
         if mp.variable in frame.columns and mp.condition:
             frame[mp.variable] = values.where(mask, frame[mp.variable])
         else:
@@ -411,7 +397,7 @@ def build_supp_dataset(ctx: BuildContext, dataset: Dataset) -> pd.DataFrame:
     missing = [q["qnam"] for q in qualifiers if q["qnam"] not in parent.columns]
     for q in missing:
         vl = next(v for v in ctx.spec.supp_qualifiers(parent_name) if v.qnam == q)
-        ctx.problems.append(Problem(f"{ctx.spec.path} [ValueLevel]", vl.row, "Where Clause", vl.where,
+        ctx.problems.append(Problem(f"{ctx.spec.path} [ValueLevel]", vl.row, "Where Clause", vl.where.text,
                                     f"{dataset.name} qualifier {q} is declared but nothing maps it",
                                     f"add a Mappings row for dataset {parent_name}, variable {q}", "Error",
                                     "SPEC-UNMAPPED"))

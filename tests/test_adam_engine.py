@@ -9,9 +9,9 @@ import pytest
 from spec_edit import append_row, load_tables, save, set_cell
 
 import adam.functions  # noqa: F401  (registers the derivations)
-from adam import conditions
 from adam.engine import TRACE_COL, check_derivations, run_step
 from adam.registry import REGISTRY, convert, parse_arguments
+from subgen.core.expr import ExprError, evaluate, parse
 from subgen.core.frames import conform
 from subgen.core.problems import ProblemError
 from subgen.core.spec.loader import load_spec
@@ -119,14 +119,14 @@ def test_parse_and_convert_arguments() -> None:
 def test_numeric_conditions_and_sdtm_clauses() -> None:
     frame = pd.DataFrame({"CHG": pd.Series([-5, -4, -3.5, None], dtype="Float64"),
                           "PARAMCD": pd.Series(["SDMT", "SDMT", "X", "SDMT"], dtype="string")})
-    assert list(conditions.evaluate(frame, "CHG <= -4")) == [True, True, False, False]
-    assert list(conditions.evaluate(frame, "CHG <= -4 and PARAMCD = 'sdmt'")) == [True, True, False, False]
-    assert list(conditions.evaluate(frame, "CHG is blank")) == [False, False, False, True]
-    assert list(conditions.evaluate(frame, "PARAMCD in ('X')")) == [False, False, True, False]
-    with pytest.raises(conditions.ConditionError):
-        conditions.parse_condition("CHG <== 4")
+    assert list(evaluate("CHG <= -4", frame)) == [True, True, False, False]
+    assert list(evaluate("CHG <= -4 and PARAMCD = 'sdmt'", frame)) == [True, True, False, False]
+    assert list(evaluate("CHG is blank", frame)) == [False, False, False, True]
+    assert list(evaluate("PARAMCD in ('X')", frame)) == [False, False, True, False]
+    with pytest.raises(ExprError):
+        parse("CHG <== 4")
     with pytest.raises(KeyError, match="reads AVAL"):
-        conditions.evaluate(frame, "AVAL > 1")
+        evaluate("AVAL > 1", frame)
 
 
 def _dataset(*names: str) -> Dataset:

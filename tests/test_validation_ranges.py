@@ -13,14 +13,13 @@ from subgen.core.spec.model import Dataset, ValueLevel, Variable
 from subgen.core.conformance import gx_runner
 from subgen.core.conformance.outcomes import ISSUES, PASSED
 from subgen.core.conformance.ranges import (
-    Condition,
     declared_ranges,
+    numeric_variables,
     parse_range,
-    parse_where,
     range_rule,
     ranges_from_cells,
-    row_condition,
 )
+from subgen.core.expr import ExprError, RangeCheck, parse_where, parse_where_clause, range_checks, row_condition
 from subgen.core.conformance.suite import build_suite, suite_to_json
 
 
@@ -47,17 +46,21 @@ def test_parse_range():
 
 
 def test_parse_where():
-    assert parse_where("RSTESTCD EQ EDSS0101") == (Condition("RSTESTCD", "EQ", ("EDSS0101",)),)
-    assert parse_where("LBTESTCD in (GLUC, 'HBA1C') and LBSPEC NE \"URINE\"") == (
-        Condition("LBTESTCD", "IN", ("GLUC", "HBA1C")), Condition("LBSPEC", "NE", ("URINE",)))
-    with pytest.raises(ValueError, match="cannot read condition"):
+    assert range_checks(parse_where("RSTESTCD EQ EDSS0101")) == (RangeCheck("RSTESTCD", "EQ", ("EDSS0101",)),)
+    assert range_checks(parse_where("LBTESTCD in (GLUC, 'HBA1C') and LBSPEC NE \"URINE\"")) == (
+        RangeCheck("LBTESTCD", "IN", ("GLUC", "HBA1C")), RangeCheck("LBSPEC", "NE", ("URINE",)))
+    with pytest.raises(ValueError, match="cannot read where clause"):
         parse_where("RSTESTCD = EDSS0101")
+    # the condition surface reads it, as a column compared with a column, which define.xml cannot express
+    with pytest.raises(ExprError, match="define.xml cannot express"):
+        range_checks(parse_where_clause("RSTESTCD = EDSS0101"))
 
 
 def test_row_condition_quotes_text_and_not_numbers():
     rule = range_rule(ValueLevel("RS", "RSSTRESN", "RSTESTCD IN (EDSS0101, X\"Y) AND VISITNUM GE 2",
                                  "float", 8, 1), "0 to 10")
-    assert row_condition(rule, RS) == r'RSTESTCD in ["EDSS0101", "X\"Y"] and VISITNUM >= 2.0'
+    assert row_condition(rule.expression, numeric_variables(RS)) == (
+        r'RSTESTCD in ["EDSS0101", "X\"Y"] and VISITNUM >= 2.0')
 
 
 def test_allowed_values_are_the_steps():

@@ -15,44 +15,33 @@ number ``k`` (rule ``RANGE-STEP``). Both become Great Expectations expectations 
 ``row_condition`` built from the where clause, so the saved suite JSON shows exactly what was
 checked.
 
-Where clauses use the Define-XML comparators, as in the Pinnacle 21 specification layout:
-``VAR EQ value``, ``NE``, ``LT``, ``LE``, ``GT``, ``GE``, ``VAR IN (a, b)``, ``VAR NOTIN (a, b)``,
-joined with ``AND``. Values may be quoted with ``"`` or ``'``.
+Where clauses are the spec's one expression language (:mod:`subgen.core.expr`), parsed when the
+spec is loaded: the Define-XML surface of the Pinnacle 21 layout (``VAR EQ value``, ``NE``, ``LT``,
+``LE``, ``GT``, ``GE``, ``VAR IN (a, b)``, ``VAR NOTIN (a, b)``, joined with ``AND``; values quoted
+with ``"`` or ``'`` or bare) or the condition surface (``VAR = 'value' and (X = 1 or X = 2)``).
+The ``row_condition`` is :func:`subgen.core.expr.row_condition` of the parsed clause.
 
 The Range column is read from the workbook's ValueLevel sheet by row (the loaded
 :class:`~subgen.core.spec.model.ValueLevel` keeps its workbook row), so it needs no other change to
-the spec model; a bad range or where clause is a :class:`ProblemError` naming sheet, row,
-column and value.
+the spec model; a bad range is a :class:`ProblemError` naming sheet, row, column and value.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Iterable
 
+from subgen.core.expr import Expression, columns, where_clauses
 from subgen.core.problems import Problem, ProblemError
 from subgen.core.spec.model import Dataset, Spec, ValueLevel
 
 #: Most allowed values a stepped range may enumerate (the step check is an in-set check).
 MAX_STEPS = 20000
-_COMPARATORS = {"EQ": "==", "NE": "!=", "LT": "<", "LE": "<=", "GT": ">", "GE": ">="}
-_CLAUSE = re.compile(r"^\s*([A-Z][A-Z0-9_]{0,7})\s+(EQ|NE|LT|LE|GT|GE|IN|NOTIN)\s+(.+?)\s*$",
-                     re.IGNORECASE)
 _RANGE = re.compile(r"^\s*(\S+)\s+to\s+(\S+)(?:\s+by\s+(\S+))?\s*$", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Condition:
-    """One comparison of a where clause: ``variable`` ``op`` ``values`` (op as in Define-XML)."""
-
-    variable: str
-    op: str
-    values: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -61,8 +50,8 @@ class RangeRule:
 
     dataset: str
     variable: str
-    where: str
-    conditions: tuple[Condition, ...]
+    where: str  # the where clause as written, for messages
+    expression: Expression  # the where clause parsed
     minimum: float
     maximum: float
     step: float | None
@@ -80,38 +69,7 @@ class RangeRule:
     @property
     def variables(self) -> tuple[str, ...]:
         """Columns the check reads: the variable and every variable of the where clause."""
-        return tuple(dict.fromkeys([self.variable, *(c.variable for c in self.conditions)]))
-
-
-def _split_values(text: str) -> tuple[str, ...]:
-    text = text.strip()
-    if text.startswith("(") and text.endswith(")"):
-        text = text[1:-1]
-    return tuple(_unquote(v) for v in text.split(",") if v.strip())
-
-
-def _unquote(value: str) -> str:
-    value = value.strip()
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-        return value[1:-1]
-    return value
-
-
-def parse_where(text: str) -> tuple[Condition, ...]:
-    """The conditions of a where clause (``VAR EQ v AND VAR2 IN (a, b)``); ValueError if unreadable."""
-    parts = re.split(r"\s+AND\s+", text.strip(), flags=re.IGNORECASE)
-    out = []
-    for part in parts:
-        m = _CLAUSE.match(part)
-        if not m:
-            raise ValueError(f"cannot read condition {part!r}; write VARIABLE EQ value (or NE, LT, LE, GT, GE, "
-                             "IN (a, b), NOTIN (a, b)), joined with AND")
-        variable, op, rest = m.group(1).upper(), m.group(2).upper(), m.group(3)
-        values = _split_values(rest) if op in ("IN", "NOTIN") else (_unquote(rest),)
-        if not values or any(v == "" for v in values):
-            raise ValueError(f"condition {part!r} has no value to compare with")
-        out.append(Condition(variable, op, values))
-    return tuple(out)
+        return tuple(dict.fromkeys([self.variable, *(ref.key for ref in columns(self.expression))]))
 
 
 def _number(text: str, what: str) -> Decimal:
@@ -145,25 +103,9 @@ def parse_range(text: str) -> tuple[float, float, float | None]:
     return float(lo), float(hi), None if step is None else float(step)
 
 
-def _literal(value: str, numeric: bool) -> str:
-    if numeric:
-        number = float(value)  # validated by the caller
-        return repr(number)
-    return json.dumps(value)  # a double-quoted string literal pandas' query parser accepts
-
-
-def row_condition(rule: RangeRule, dataset: Dataset) -> str:
-    """The where clause as a pandas ``query`` expression for GX's ``row_condition``."""
-    numeric = {v.name: v.is_numeric for v in dataset.variables}
-    parts = []
-    for c in rule.conditions:
-        num = numeric.get(c.variable, False)
-        if c.op in ("IN", "NOTIN"):
-            items = ", ".join(_literal(v, num) for v in c.values)
-            parts.append(f"{c.variable} {'in' if c.op == 'IN' else 'not in'} [{items}]")
-        else:
-            parts.append(f"{c.variable} {_COMPARATORS[c.op]} {_literal(c.values[0], num)}")
-    return " and ".join(parts)
+def numeric_variables(dataset: Dataset) -> frozenset[str]:
+    """The variables of ``dataset`` the spec declares numeric (their where-clause values are numbers)."""
+    return frozenset(v.name for v in dataset.variables if v.is_numeric)
 
 
 def check_range_rule(rule: RangeRule, dataset: Dataset) -> list[str]:
@@ -175,7 +117,8 @@ def check_range_rule(rule: RangeRule, dataset: Dataset) -> list[str]:
         errors.append(f"{rule.variable} is not a variable of {dataset.name}")
     elif not target.is_numeric:
         errors.append(f"{rule.variable} is a character variable; a Range needs a numeric (integer/float) variable")
-    for c in rule.conditions:
+    checks = tuple(dict.fromkeys(c for alternative in where_clauses(rule.expression) for c in alternative))
+    for c in checks:
         var = names.get(c.variable)
         if var is None:
             errors.append(f"the where clause names {c.variable}, which is not a variable of {dataset.name}")
@@ -186,13 +129,13 @@ def check_range_rule(rule: RangeRule, dataset: Dataset) -> list[str]:
                         raise ValueError
                 except ValueError:
                     errors.append(f"the where clause compares numeric {c.variable} with {v!r}, which is not a number")
-    return errors
+    return list(dict.fromkeys(errors))
 
 
 def range_rule(vl: ValueLevel, text: str) -> RangeRule:
     """A :class:`RangeRule` from a ValueLevel row and its Range text (ValueError when unreadable)."""
     lo, hi, step = parse_range(text)
-    return RangeRule(vl.dataset, vl.variable, vl.where, parse_where(vl.where), lo, hi, step, text.strip(), vl.row)
+    return RangeRule(vl.dataset, vl.variable, vl.where.text, vl.where, lo, hi, step, text.strip(), vl.row)
 
 
 def ranges_from_cells(spec: Spec, cells: dict[int, str], where: str) -> tuple[RangeRule, ...]:
@@ -219,9 +162,7 @@ def ranges_from_cells(spec: Spec, cells: dict[int, str], where: str) -> tuple[Ra
         try:
             rule = range_rule(vl, text)
         except ValueError as exc:
-            column = "Where Clause" if "condition" in str(exc) else "Range"
-            bad(str(exc), "see the Range column's format in the README (Validation reports)", column,
-                vl.where if column == "Where Clause" else text)
+            bad(str(exc), "see the Range column's format in the README (Validation reports)")
             continue
         for message in check_range_rule(rule, datasets[vl.dataset]):
             bad(message, "correct the Variable or the Where Clause")
@@ -250,5 +191,5 @@ def ranges_for(dataset: str, rules: Iterable[RangeRule]) -> tuple[RangeRule, ...
     return tuple(r for r in rules if r.dataset == dataset)
 
 
-__all__ = ["Condition", "MAX_STEPS", "RangeRule", "check_range_rule", "declared_ranges", "parse_range",
-           "parse_where", "range_rule", "ranges_for", "ranges_from_cells", "row_condition"]
+__all__ = ["MAX_STEPS", "RangeRule", "check_range_rule", "declared_ranges", "numeric_variables", "parse_range",
+           "range_rule", "ranges_for", "ranges_from_cells"]

@@ -50,7 +50,8 @@ import pandas as pd
 from subgen.core.problems import SEVERITIES, Problem, ProblemError
 from subgen.core.spec.model import Codelist, Dataset, ValueLevel, Variable
 from subgen.core.conformance import gx_runner
-from subgen.core.conformance.ranges import RangeRule, row_condition
+from subgen.core.conformance.ranges import RangeRule, numeric_variables
+from subgen.core.expr import row_condition
 
 # --------------------------------------------------------------------------------------------
 # Regular expressions (public: unit-tested directly)
@@ -414,7 +415,7 @@ def value_level_checks(inputs: SuiteInputs) -> Iterable[Check]:
     for rule in inputs.ranges:
         if rule.dataset != inputs.dataset.name:
             continue
-        condition = row_condition(rule, inputs.dataset)
+        condition = row_condition(rule.expression, numeric_variables(inputs.dataset))
         common = {"column": rule.variable, "row_condition": condition, "condition_parser": "pandas"}
         yield Check("RANGE-VALUE", "ExpectColumnValuesToBeBetween",
                     {**common, "min_value": rule.minimum, "max_value": rule.maximum}, rule.variable,

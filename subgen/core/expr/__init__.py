@@ -51,10 +51,10 @@ from subgen.core.expr.nodes import (
                                     Str,
                                     columns,
 )
-from subgen.core.expr.parse import parse, parse_where, parse_where_clause
+from subgen.core.expr.parse import as_expression, parse, parse_where, parse_where_clause
 from subgen.core.expr.render import RangeCheck, range_checks, row_condition, where_clauses
 
 __all__ = ["And", "ColumnRef", "Compare", "ExprError", "Expression", "InList", "IsBlank", "Lit", "MissingColumnError",
-           "Node", "Not", "Num", "Operand", "Or", "RangeCheck", "Resolver", "Str", "check_columns", "columns",
-           "evaluate", "evaluate_where", "parse", "parse_where", "parse_where_clause", "range_checks", "row_condition",
-           "where_clauses"]
+           "Node", "Not", "Num", "Operand", "Or", "RangeCheck", "Resolver", "Str", "as_expression", "check_columns",
+           "columns", "evaluate", "evaluate_where", "parse", "parse_where", "parse_where_clause", "range_checks",
+           "row_condition", "where_clauses"]

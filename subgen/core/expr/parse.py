@@ -416,3 +416,17 @@ def parse_where_clause(text: str) -> Expression:
         except ExprError as condition_error:
             further = (condition_error.position or 0) > (where_error.position or 0)
             raise (condition_error if further else where_error) from None
+
+
+def as_expression(value: Expression | str | None, where_clause: bool = False) -> Expression | None:
+    """``value`` as an Expression: parsed when text (a where clause in either surface when ``where_clause``).
+
+    None and blank text give None; an Expression is returned as it is. Raises :class:`ExprError`.
+    The spec loader parses every cell itself (to report every problem at its cell); this is for
+    model objects built in code.
+    """
+    if value is None or isinstance(value, Expression):
+        return value
+    if not value.strip():
+        return None
+    return parse_where_clause(value) if where_clause else parse(value)

@@ -171,12 +171,11 @@ def _parameters(rows: list[tuple[int, dict[str, str]]], ds_vars: dict[str, set[s
         if src and not r.get("Result Variable") and not r.get("Character Result Variable"):
             c.add("Parameters", n, "Result Variable", "", f"parameter {cd} reads {src} but names no result "
                   "variable", "name the numeric (e.g. LBSTRESN) or character result variable", "SPEC-REQUIRED")
-        if r.get("Filter"):
-            _check_condition("Parameters", n, "Filter", r["Filter"], c)
         refs.check("Parameters", n, {"Method": r.get("Method", "")}, c)  # Comment is free text
         paramn = base._int(r.get("PARAMN", ""), "Parameters", n, "PARAMN", c)
         out.append(m.AnalysisParameter(ds, cd, r["PARAM"], paramn, r.get("PARCAT1") or None, src,
-                                       r.get("Filter") or None, r.get("Result Variable") or None,
+                                       base.expression("Parameters", n, "Filter", r.get("Filter"), c),
+                                       r.get("Result Variable") or None,
                                        r.get("Character Result Variable") or None, r.get("Date Variable") or None,
                                        r.get("Method") or None, r.get("Comment") or None, n))
     return tuple(out)
@@ -247,10 +246,9 @@ def _derivations(rows: list[tuple[int, dict[str, str]]], ds_vars: dict[str, set[
                 c.add("Derivations", n, "Variable", v, f"{v} is not a variable of {ds} in the Variables sheet."
                       + base.suggest(v, ds_vars[ds]), "declare the variable first or correct the name",
                       "SPEC-REFERENCE")
-        if r.get("Condition"):
-            _check_condition("Derivations", n, "Condition", r["Condition"], c)
         refs.check("Derivations", n, {"Method": r.get("Method", "")}, c)  # Comment is free text
-        out.append(m.DerivationStep(ds, names, r["Function"], r.get("Arguments") or None, r.get("Condition") or None,
+        out.append(m.DerivationStep(ds, names, r["Function"], r.get("Arguments") or None,
+                                    base.expression("Derivations", n, "Condition", r.get("Condition"), c),
                                     r.get("Method") or None, r.get("Comment") or None, n))
     return tuple(out)
 
@@ -267,11 +265,3 @@ def _check_coverage(datasets: tuple[m.Dataset, ...], steps: tuple[m.DerivationSt
                       "Derivations row gives it", "add a Derivations row naming it (or remove the variable)",
                       "SPEC-UNMAPPED")
 
-
-def _check_condition(sheet: str, n: int, col: str, text: str, c: base._Collector) -> None:
-    from adam.conditions import ConditionError, parse_condition
-
-    try:
-        parse_condition(text)
-    except ConditionError as exc:
-        c.add(sheet, n, col, text, str(exc), "", "SPEC-CONDITION")

@@ -13,6 +13,7 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+from subgen.core.expr import ExprError, Expression, parse, parse_where_clause, where_clauses
 from subgen.core.problems import Problem, ProblemError
 from subgen.core.spec import model as m
 from subgen.core.spec.layout import REQUIRED_STUDY_ATTRIBUTES, SHEET_BY_NAME, SHEETS
@@ -164,6 +165,34 @@ def _study(rows: list[tuple[int, dict[str, str]]], c: _Collector) -> m.StudyInfo
     return m.StudyInfo(sid, get("StudyName"), get("StudyDescription"), get("ProtocolName"), get("SDTMIGVersion"),
                        get("SDTMVersion"), get("CTVersion"), cut, get("ADaMIGVersion") or None,
                        tuple(sorted((k, v) for k, (_, v) in attrs.items())))
+
+
+def expression(sheet: str, row: int, col: str, text: str | None, c: _Collector) -> Expression | None:
+    """A Filter/Condition cell parsed (:func:`subgen.core.expr.parse`); None when blank or unreadable (reported)."""
+    if not text:
+        return None
+    try:
+        return parse(text)
+    except ExprError as exc:
+        c.add(sheet, row, col, text, exc.headline, exc.fix, "SPEC-CONDITION")
+        return None
+
+
+def where_clause(sheet: str, row: int, col: str, text: str, c: _Collector) -> Expression | None:
+    """A Where Clause cell parsed in either surface and checked for a Define-XML form; None if not (reported).
+
+    ``LBTESTCD EQ GLUC`` and ``LBTESTCD = 'GLUC'`` both read; ``or`` gives several WhereClauseDefs in
+    define.xml. A clause define.xml cannot express (a column compared with a column, ``is blank``,
+    ``form.COL``) is a SPEC-WHERE problem saying why.
+    """
+    try:
+        parsed = parse_where_clause(text)
+        where_clauses(parsed)
+    except ExprError as exc:
+        c.add(sheet, row, col, text, exc.headline, exc.fix, "SPEC-WHERE" if exc.headline.startswith("define.xml")
+              else "SPEC-CONDITION")
+        return None
+    return parsed
 
 
 def _yes(value: str, sheet: str, row: int, col: str, c: _Collector) -> bool:
@@ -361,7 +390,10 @@ def _value_level(rows: list[tuple[int, dict[str, str]]], ds_vars: dict[str, set[
                   "does not declare." + suggest(var, ds_vars.get(ds, set())), "", "SPEC-REFERENCE")
             continue
         refs.check("ValueLevel", n, r, c)
-        out.append(m.ValueLevel(ds, var, r["Where Clause"], r["Data Type"],
+        where = where_clause("ValueLevel", n, "Where Clause", r["Where Clause"], c)
+        if where is None:
+            continue
+        out.append(m.ValueLevel(ds, var, where, r["Data Type"],
                                 _int(r.get("Length", ""), "ValueLevel", n, "Length", c),
                                 _int(r.get("Order", ""), "ValueLevel", n, "Order", c) or n,
                                 r.get("Codelist") or None, r.get("Origin") or "Collected", r.get("Method") or None,
@@ -378,7 +410,7 @@ def _check_qualifier(vl: m.ValueLevel, c: _Collector) -> None:
     if not (vl.dataset.startswith("SUPP") and vl.variable == "QVAL"):
         return
     if vl.qnam is None:
-        c.add("ValueLevel", vl.row, "Where Clause", vl.where, "a SUPP-- QVAL row must read QNAM EQ <name>",
+        c.add("ValueLevel", vl.row, "Where Clause", vl.where.text, "a SUPP-- QVAL row must read QNAM EQ <name>",
               "write e.g. QNAM EQ RANDNO", "SPEC-SUPP")
         return
     if len(vl.qnam) > 8 or not re.fullmatch(r"[A-Z][A-Z0-9_]*", vl.qnam):
@@ -426,7 +458,8 @@ def _sources(rows: list[tuple[int, dict[str, str]]], ds_vars: dict[str, set[str]
         topic_var = r.get("Topic Variable") or None
         if topic_var and topic_var not in ds_vars.get(ds, set()):
             c.add("Sources", n, "Topic Variable", topic_var, f"not a variable of {ds}", "", "SPEC-REFERENCE")
-        source = m.Source(ds, name, form, r.get("Filter") or None, topic_var, r.get("Topic Value") or None,
+        source = m.Source(ds, name, form, expression("Sources", n, "Filter", r.get("Filter"), c), topic_var,
+                          r.get("Topic Value") or None,
                           r.get("Result Column") or None, n)
         try:
             columns = source.result_columns
@@ -459,7 +492,7 @@ def _mappings(rows: list[tuple[int, dict[str, str]]], ds_vars: dict[str, set[str
                   + suggest(source, {s for d, s in src if d == ds}), "use a source name from the Sources sheet or *",
                   "SPEC-REFERENCE")
         out.append(m.Mapping(ds, source, var, r["Algorithm"], r.get("Raw Column") or None, r.get("Value") or None,
-                             r.get("Condition") or None, n))
+                             expression("Mappings", n, "Condition", r.get("Condition"), c), n))
     return tuple(out)
 
 

@@ -9,10 +9,11 @@ nothing re-declares what the spec says.
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
+
+from subgen.core.expr import ColumnRef, Compare, Expression, as_expression
 
 #: Define-XML 2.1 data types allowed in the Data Type column.
 CHAR_TYPES = frozenset({"text", "date", "datetime", "time", "partialDate", "partialTime",
@@ -110,7 +111,7 @@ class ValueLevel:
 
     dataset: str
     variable: str
-    where: str  # e.g. "LBTESTCD EQ GLUC"
+    where: Expression  # e.g. LBTESTCD EQ GLUC (either surface; ``where.text`` as written); text is parsed
     data_type: str
     length: int | None
     order: int
@@ -126,13 +127,20 @@ class ValueLevel:
     evaluator: str | None = None  # QEVAL of a supplemental qualifier
     source: str | None = None  # origin source (Investigator, Sponsor, Subject, Vendor), as in define.xml
 
+    def __post_init__(self) -> None:
+        """Parse a where clause given as text (the loader gives it parsed)."""
+        object.__setattr__(self, "where", as_expression(self.where, where_clause=True))
+
     @property
     def qnam(self) -> str | None:
         """The QNAM when this row declares a supplemental qualifier (SUPPxx.QVAL where QNAM EQ name)."""
         if not (self.dataset.startswith("SUPP") and self.variable == "QVAL"):
             return None
-        m = re.fullmatch(r"\s*QNAM\s+EQ\s+(\S+)\s*", self.where)
-        return m.group(1) if m else None
+        root = self.where.root
+        if isinstance(root, Compare) and root.op == "=" and root.left.key == "QNAM" \
+                and not isinstance(root.right, ColumnRef):
+            return root.right.text
+        return None
 
 
 @dataclass(frozen=True)
@@ -212,11 +220,15 @@ class Source:
     dataset: str
     name: str
     form: str
-    filter: str | None = None
+    filter: Expression | None = None  # text is parsed
     topic_variable: str | None = None
     topic_value: str | None = None
     result_column: str | None = None
     row: int = 0
+
+    def __post_init__(self) -> None:
+        """Parse a Filter given as text (the loader gives it parsed)."""
+        object.__setattr__(self, "filter", as_expression(self.filter))
 
     @property
     def result_columns(self) -> tuple[tuple[str, str], ...]:
@@ -277,8 +289,12 @@ class Mapping:
     algorithm: str
     raw_column: str | None = None
     value: str | None = None
-    condition: str | None = None
+    condition: Expression | None = None  # text is parsed
     row: int = 0
+
+    def __post_init__(self) -> None:
+        """Parse a Condition given as text (the loader gives it parsed)."""
+        object.__setattr__(self, "condition", as_expression(self.condition))
 
 
 @dataclass(frozen=True)
@@ -307,13 +323,17 @@ class AnalysisParameter:
     paramn: int | None = None
     parcat1: str | None = None
     source: str | None = None  # SDTM dataset, e.g. LB
-    filter: str | None = None  # condition on the SDTM records, e.g. LBTESTCD = 'HBA1C'
+    filter: Expression | None = None  # condition on the SDTM records, e.g. LBTESTCD = 'HBA1C'; text is parsed
     result: str | None = None  # numeric result variable, e.g. LBSTRESN
     result_char: str | None = None  # character result variable, e.g. LBSTRESC
     date: str | None = None  # --DTC variable giving ADT, e.g. LBDTC
     method: str | None = None
     comment: str | None = None
     row: int = 0
+
+    def __post_init__(self) -> None:
+        """Parse a Filter given as text (the loader gives it parsed)."""
+        object.__setattr__(self, "filter", as_expression(self.filter))
 
 
 @dataclass(frozen=True)
@@ -339,10 +359,14 @@ class DerivationStep:
     variables: tuple[str, ...]
     function: str
     arguments: str | None = None
-    condition: str | None = None
+    condition: Expression | None = None  # text is parsed
     method: str | None = None
     comment: str | None = None
     row: int = 0
+
+    def __post_init__(self) -> None:
+        """Parse a Condition given as text (the loader gives it parsed)."""
+        object.__setattr__(self, "condition", as_expression(self.condition))
 
 
 @dataclass(frozen=True)
