@@ -38,7 +38,7 @@ import pandas as pd
 from adam.engine import TRACE_COL
 from adam.progression import dates_like, day_numbers, is_date_column
 from adam.registry import derivation
-from subgen.core.expr import Expression, evaluate, parse
+from subgen.core.expr import Expression, as_expression, evaluate
 from subgen.core.problems import Problem, ProblemError
 
 #: Variables a source may set, in the order they appear in the output after CNSR.
@@ -59,11 +59,10 @@ class TTESource:
     dataset_name: str
     date: str
     censor: int = 0
-    filter: Expression | str | None = None  # parsed by parse_source; text is parsed when evaluated
+    filter: Expression | None = None  # see parse_source, event_source and censor_source for text
     set_values: Mapping[str, object] = field(default_factory=dict)
     copy_values: Mapping[str, str] = field(default_factory=dict)
     order: tuple[str, ...] = ()
-
     @property
     def is_event(self) -> bool:
         """CNSR 0 marks an event (CDISC: 0 event, positive integers censoring)."""
@@ -74,7 +73,8 @@ def event_source(dataset_name: str, date: str, *, filter: str | None = None,
                  set_values: Mapping[str, object] | None = None, copy_values: Mapping[str, str] | None = None,
                  order: Sequence[str] = ()) -> TTESource:
     """An event definition (CNSR = 0)."""
-    return TTESource(dataset_name, date, 0, filter, dict(set_values or {}), dict(copy_values or {}), tuple(order))
+    return TTESource(dataset_name, date, 0, as_expression(filter), dict(set_values or {}), dict(copy_values or {}),
+                     tuple(order))
 
 
 def censor_source(dataset_name: str, date: str, *, censor: int = 1, filter: str | None = None,
@@ -84,8 +84,8 @@ def censor_source(dataset_name: str, date: str, *, censor: int = 1, filter: str 
     if not (isinstance(censor, (int, np.integer)) and censor > 0):
         raise ProblemError([Problem(dataset_name, None, "CNSR", str(censor), "a censoring source needs a positive "
                                     "integer CNSR", "use 1, 2, ... (0 is an event)", rule="ADAM-TTE-SOURCE")])
-    return TTESource(dataset_name, date, int(censor), filter, dict(set_values or {}), dict(copy_values or {}),
-                     tuple(order))
+    return TTESource(dataset_name, date, int(censor), as_expression(filter), dict(set_values or {}),
+                     dict(copy_values or {}), tuple(order))
 
 
 _QUOTED = re.compile(r"'[^']*'")
@@ -150,7 +150,7 @@ def parse_source(text: str, censor: int = 0) -> TTESource:
         else:
             value = value[1:-1] if len(value) >= 2 and value[0] == value[-1] == "'" else value
             set_values[var] = value if value != "" else None
-    filt = parse(show(clauses["where"])) if "where" in clauses else None  # ExprError is a ValueError
+    filt = as_expression(show(clauses["where"])) if "where" in clauses else None  # ExprError is a ValueError
     return TTESource(m.group(1), m.group(2), censor, filt, set_values, copy_values, order)
 
 

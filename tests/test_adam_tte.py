@@ -311,7 +311,7 @@ def test_parse_source_reads_the_spec_text_form():
     assert src == CDP12_EVENT.__class__(**{**CDP12_EVENT.__dict__, "dataset_name": "ADEDSS"})
     # a quoted value keeps its comma and a keyword inside quotes is not a keyword; CNSR is the caller's
     src = parse_source("ADSL.RANDDT  where RANDFL = 'Y' set CNSDTDSC='RANDOMIZATION, where no EDSS', SRCSEQ=", 2)
-    assert (src.dataset_name, src.date, src.censor, src.filter) == ("ADSL", "RANDDT", 2, "RANDFL = 'Y'")
+    assert (src.dataset_name, src.date, src.censor, src.filter.text) == ("ADSL", "RANDDT", 2, "RANDFL = 'Y'")
     assert src.set_values == {"CNSDTDSC": "RANDOMIZATION, where no EDSS", "SRCSEQ": None}
     assert src.copy_values == {} and src.order == ()
 

@@ -432,8 +432,10 @@ CASES: tuple[Case, ...] = (
     Case("spec-condition", "a Condition written AEONGO == 'Y'",
          spec(lambda t: set_cell(t, "Mappings", {"Dataset": "AE", "Variable": "AEENRF"}, "Condition",
                                  "AEONGO == 'Y'")),
+         # the one expression language (subgen.core.expr) says where it stops and what to write there
          (Expect("SPEC-CONDITION", SPEC + " [Mappings]", "{row}", "Condition", "AEONGO == 'Y'",
-                 "cannot read condition", "write it as COL = 'Y'"),)),
+                 "cannot read condition \"AEONGO == 'Y'\" at character 9: expected a quoted value, a number or a "
+                 "column (the comparators are =, !=, <, <=, >, >=)", "write e.g. AEONGO = 'Y' or AEONGO <= 4"),)),
     Case("spec-constant-not-in-codelist", "AEENRF hard-coded as ONGOINGX",
          spec(lambda t: set_cell(t, "Mappings", {"Dataset": "AE", "Variable": "AEENRF"}, "Value", "ONGOINGX")),
          (Expect("SPEC-CT", SPEC + " [Mappings]", "{row}", "Value", "ONGOINGX", "not a term of codelist STENRF",

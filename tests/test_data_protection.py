@@ -272,6 +272,7 @@ def test_code_in_the_spec_is_not_run(tmp_path: Path) -> None:
     save_spec(copy, tables)
     code, out, err = run_cli(copy.argv())
     assert code == 2 and not marker.exists()
-    expect = Expect("SPEC-CONDITION", "{spec} [Mappings]", row, "Condition", payload, "cannot read condition",
-                    "write it as COL = 'Y'")
+    expect = Expect("SPEC-CONDITION", "{spec} [Mappings]", row, "Condition", payload,
+                    "at character 11: expected =, !=, <, <=, >, >=, in, not in, is blank or is not blank",
+                    "write e.g. __import__ = 'Y'")
     assert matching_lines(err, expect, {"spec": str(copy.spec)}), err

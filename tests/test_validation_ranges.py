@@ -8,8 +8,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from subgen.core.problems import ProblemError
-from subgen.core.spec.model import Dataset, ValueLevel, Variable
 from subgen.core.conformance import gx_runner
 from subgen.core.conformance.outcomes import ISSUES, PASSED
 from subgen.core.conformance.ranges import (
@@ -19,8 +17,10 @@ from subgen.core.conformance.ranges import (
     range_rule,
     ranges_from_cells,
 )
-from subgen.core.expr import ExprError, RangeCheck, parse_where, parse_where_clause, range_checks, row_condition
 from subgen.core.conformance.suite import build_suite, suite_to_json
+from subgen.core.expr import ExprError, RangeCheck, parse_where, parse_where_clause, range_checks, row_condition
+from subgen.core.problems import ProblemError
+from subgen.core.spec.model import Dataset, ValueLevel, Variable
 
 
 def _v(name: str, data_type: str = "text") -> Variable:
@@ -100,8 +100,9 @@ def test_range_checks_are_visible_in_the_suite_json():
 
 
 def _spec(value_level: tuple[ValueLevel, ...]):
-    from subgen.core.spec.model import Spec, StudyInfo
     from datetime import date
+
+    from subgen.core.spec.model import Spec, StudyInfo
 
     info = StudyInfo("X", "X", "X", "X", "3.4", "2.0", "2025-03-28", date(2025, 1, 1))
     return Spec("x.xlsx", "", info, (RS,), (), value_level)
