@@ -13,7 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from subgen.core.expr.errors import ExprError
-from subgen.core.expr.nodes import And, ColumnRef, Compare, Expression, InList, IsBlank, Node, Not, Or
+from subgen.core.expr.nodes import And, ColumnRef, Comparator, Compare, Expression, InList, IsBlank, Node, Not, Or
 
 _DEFINE = {"=": "EQ", "!=": "NE", "<": "LT", "<=": "LE", ">": "GT", ">=": "GE"}
 _PANDAS = {"EQ": "==", "NE": "!=", "LT": "<", "LE": "<=", "GT": ">", "GE": ">="}
@@ -60,7 +60,7 @@ def _check(expr: Expression, node: Node) -> RangeCheck:
     raise _unexpressible(expr, f"it uses {type(node).__name__.lower()}")  # pragma: no cover - see where_clauses
 
 
-_NEGATED = {"=": "!=", "!=": "="}
+_NEGATED: dict[str, Comparator] = {"=": "!=", "!=": "="}
 
 
 def _negate(expr: Expression, node: Node) -> Node:
