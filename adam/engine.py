@@ -24,8 +24,8 @@ import pyreadstat
 
 from adam.registry import REGISTRY, Function, convert, is_codelist_hint, is_dataset_hint, parse_arguments
 from subgen.core.distinct import map_distinct
-from subgen.core.frames import conform
 from subgen.core.expr import evaluate
+from subgen.core.frames import conform
 from subgen.core.problems import Problem, ProblemError
 from subgen.core.spec.model import Dataset, DerivationStep, Spec
 

@@ -28,11 +28,28 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from export.define_terms import (References, description, is_integral, model, oid_part, origin,
-                                 significant_digits, text_numbers)
+from export.define_terms import (
+    References,
+    description,
+    is_integral,
+    model,
+    oid_part,
+    origin,
+    significant_digits,
+    text_numbers,
+)
 from subgen.core.conformance.ranges import numeric_variables
-from subgen.core.expr import (ColumnRef, Compare, Expression, ExprError, RangeCheck, Str, columns, evaluate_where,
-                              where_clauses)
+from subgen.core.expr import (
+    ColumnRef,
+    Compare,
+    ExprError,
+    Expression,
+    RangeCheck,
+    Str,
+    columns,
+    evaluate_where,
+    where_clauses,
+)
 from subgen.core.problems import Problem
 from subgen.core.spec.model import Dataset, Spec
 from subgen.core.xpt.values import byte_lengths
