@@ -6,6 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from export.package import ExportBlocked, run_package
+from export.split import FDA_MAX_BYTES
+
 EXAMPLE = ("subgen package --study studies/ms_exo --out out\n"
            "  subgen package --study studies/ms_exo --out out --split-threshold-bytes 100000 --format xpt")
 HELP = ("Assemble the eCTD module 5 dataset folders of a validated study (XPT v5, Dataset-JSON, define.xml 2.1, "
@@ -14,8 +17,6 @@ HELP = ("Assemble the eCTD module 5 dataset folders of a validated study (XPT v5
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The options of ``subgen package``."""
-    from export.split import FDA_MAX_BYTES
-
     p.add_argument("--study", required=True, type=Path, help="study folder holding study.toml (e.g. studies/ms_exo)")
     p.add_argument("--out", default=Path("out"), type=Path,
                    help="output root: reads OUT/<study>/sdtm, adam and validation; writes OUT/<study>/m5")
@@ -30,8 +31,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run_package_command(args: argparse.Namespace) -> int:
     """Run ``subgen package``; exit code 1 when validation blocks export."""
-    from export.package import ExportBlocked, run_package
-
     formats = ("xpt", "json") if args.format == "both" else (args.format,)
     try:
         result = run_package(args.study, args.out, split_threshold=args.split_threshold_bytes, formats=formats,

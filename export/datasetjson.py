@@ -26,11 +26,13 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import date, datetime
+from json import encoder as _enc
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from odmlib.dataset_json_1_1.model import Column, DatasetJSON, SourceSystem
 
 from subgen import __version__
 from subgen.core.spec.model import Dataset, Variable
@@ -105,8 +107,6 @@ def column_values(var: Variable, values: pd.Series) -> list[Any]:
 def dataset_json_header(dataset: Dataset, *, name: str, label: str, records: int, widths: dict[str, int],
                         study_oid: str, mdv_oid: str, created: datetime, item_oid: dict[str, str]) -> dict:
     """The Dataset-JSON 1.1 document without its rows, built with odmlib's model."""
-    from odmlib.dataset_json_1_1.model import Column, DatasetJSON, SourceSystem
-
     keys = {k: i for i, k in enumerate(dataset.keys, 1)}
     doc = DatasetJSON(datasetJSONCreationDateTime=created.isoformat(timespec="seconds"),
                       datasetJSONVersion=DATASET_JSON_VERSION, fileOID=f"{study_oid}.{name}",
@@ -161,8 +161,6 @@ def _record_encoder():
     for every call, which dominated writing millions of records); pure-Python builds without it
     fall back to one reused :class:`json.JSONEncoder`.
     """
-    from json import encoder as _enc
-
     if _enc.c_make_encoder is not None:
         make = _enc.c_make_encoder(None, _no_default, _enc.encode_basestring_ascii, None, ":", ",",
                                    False, False, False)

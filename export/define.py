@@ -38,9 +38,22 @@ from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
+from lxml import etree
+from odmlib.schema_manager import get_schema_path
 
-from export.define_terms import (References, codelist_def, comment_def, comment_text, description, method_def,
-                                 model, oid_part, origin, parameter_codelist, significant_digits)
+from export.define_terms import (
+    References,
+    codelist_def,
+    comment_def,
+    comment_text,
+    description,
+    method_def,
+    model,
+    oid_part,
+    origin,
+    parameter_codelist,
+    significant_digits,
+)
 from export.define_vlm import parameter_value_items, spec_value_items, value_lists
 from export.split import SplitPlan
 from subgen import __version__
@@ -290,8 +303,6 @@ def _parameter_codelist(spec: Spec, ds: Dataset, frame: pd.DataFrame, refs: Refe
 
 def define_bytes(odm) -> bytes:
     """The document as UTF-8 bytes: XML declaration, the stylesheet instruction, two-space indent."""
-    from lxml import etree
-
     root = etree.fromstring(odm.to_xml_string().encode("utf-8"))
     etree.indent(root, space="  ")
     pi = etree.ProcessingInstruction("xml-stylesheet", f'type="text/xsl" href="{STYLESHEET}"')
@@ -301,16 +312,11 @@ def define_bytes(odm) -> bytes:
 
 @lru_cache(maxsize=1)
 def _schema():
-    from lxml import etree
-    from odmlib.schema_manager import get_schema_path
-
     return etree.XMLSchema(etree.parse(get_schema_path("define", "2.1")))
 
 
 def xsd_problems(data: bytes, where: str) -> list[Problem]:
     """Errors of ``data`` against the Define-XML 2.1 XSD set (empty when valid)."""
-    from lxml import etree
-
     try:
         doc = etree.fromstring(data)
     except etree.XMLSyntaxError as exc:

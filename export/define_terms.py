@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
+import odmlib.define_2_1.model as define
 import pandas as pd
 
 from subgen.core.problems import Problem
@@ -29,8 +30,6 @@ _OID_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 def model():
     """The odmlib Define-XML 2.1 model module."""
-    import odmlib.define_2_1.model as define
-
     return define
 
 

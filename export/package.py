@@ -53,10 +53,26 @@ from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
+from lxml import etree
 
-from export.datasetjson import DATASET_JSON_VERSION, dataset_json_header, write_dataset_json
-from export.define import DEFINE_VERSION, STYLESHEET, DefineGroup, item_oid, study_oids, stylesheet_path, \
-    write_define, xsd_problems
+from export.datasetjson import (
+    DATASET_JSON_VERSION,
+    column_type,
+    dataset_json_header,
+    json_rows,
+    read_written_blocks,
+    write_dataset_json,
+)
+from export.define import (
+    DEFINE_VERSION,
+    STYLESHEET,
+    DefineGroup,
+    item_oid,
+    study_oids,
+    stylesheet_path,
+    write_define,
+    xsd_problems,
+)
 from export.manifest import check_manifest, dependency_versions, sha256_file, write_manifest
 from export.split import FDA_MAX_BYTES, SplitPlan, part_frames, plan_split
 from subgen import __version__
@@ -71,6 +87,8 @@ from subgen.core.xpt.timestamps import xpt_timestamp
 from subgen.core.xpt.values import expected_widths, xpt_frame
 from subgen.core.xpt.verify import header_problems
 from subgen.core.xpt.write import write_xpt
+from validation.report import JSON_NAME, write_reports
+from validation.run import may_export, validate_study
 
 FORMATS = ("xpt", "json")
 PACKAGE_FOLDER = "m5"
@@ -154,9 +172,6 @@ def validation_gate(study: StudyConfig, out_root: Path, layers: list[Layer], rev
     writes the reports there first, as ``subgen validate`` does. The verdict is
     validation's own (:func:`validation.run.may_export`).
     """
-    from validation.report import JSON_NAME, write_reports
-    from validation.run import may_export, validate_study
-
     folder = out_root / study.name / VALIDATION_FOLDER
     report = folder / JSON_NAME
     if not revalidate and report.is_file():
@@ -246,8 +261,6 @@ def read_dataset(path: Path, dataset: Dataset) -> pd.DataFrame:
 
 def validated_hashes(report_folder: Path) -> dict[str, str]:
     """SHA-256 of every XPT file the validation report was made from, by ``<layer folder>/<file>``."""
-    from validation.report import JSON_NAME
-
     prov = json.loads((report_folder / JSON_NAME).read_text(encoding="utf-8")).get("provenance", {})
     return {k[len("input "):-len(" sha256")]: v for k, v in prov.items()
             if k.startswith("input ") and k.endswith(" sha256")}
@@ -360,8 +373,6 @@ def _json_problems(path: Path, ds: Dataset, group: DefineGroup) -> list[Problem]
     :func:`export.datasetjson.json_rows` makes of the frame: values, nulls, integers and ISO dates
     exactly. Up to 20 differing values are reported, each with its record number and variable.
     """
-    from export.datasetjson import column_type, json_rows, read_written_blocks
-
     where = str(path)
     prepared = group.frame
     out: list[Problem] = []
@@ -410,8 +421,6 @@ def verify_package(stage: Path, written: list[_Written], formats: tuple[str, ...
     folder; each folder must hold nothing but its datasets, define.xml and the stylesheet (and the
     annotated CRF beside the SDTM define.xml when the spec names one).
     """
-    from lxml import etree
-
     problems: list[Problem] = []
     folders: dict[Path, list[_Written]] = {}
     for w in written:

@@ -25,6 +25,7 @@ from pathlib import Path
 from subgen.core.problems import Problem, ProblemError
 from subgen.core.spec.layout import SHEET_BY_NAME
 from subgen.core.spec.workbook import SheetTable, text_to_tables, write_workbook
+from subgen.core.standards import SDTMIG, ig_datasets, ig_variables
 from subgen.core.study import NAME_RE
 
 DOMAINS = ("DM", "AE", "CM", "MH", "DS", "EX", "LB", "VS", "SV", "TA", "TE", "TV", "TI", "TS")
@@ -88,8 +89,6 @@ def _data_type(name: str, ig_type: str) -> tuple[str, str]:
 
 def _general_variable(name: str):
     """The SDTMIG definition of a variable a domain's table does not list (VISITNUM, VISIT, EPOCH in EX, ...)."""
-    from subgen.core.standards import SDTMIG, ig_variables
-
     for (standard, _), variables in sorted(ig_variables().items()):
         for v in variables:
             if standard == SDTMIG and v.name == name:
@@ -105,8 +104,6 @@ def _table(sheet: str, rows: list[list[str]]) -> SheetTable:
 
 def template_tables(study_id: str, from_sdtmig: bool = False) -> dict[str, SheetTable]:
     """The new study's spec as tables (see the module docstring)."""
-    from subgen.core.standards import SDTMIG, ig_datasets, ig_variables
-
     text = _template("spec_template.txt").read_text(encoding="utf-8").replace("{STUDYID}", study_id)
     tables = text_to_tables(text)
     mappings = [dict(zip(tables["Mappings"].header, cells)) for _, cells in tables["Mappings"].rows]

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from subgen.core.problems import Problem, ProblemError
+from validation.report import XLSX_NAME, write_reports
+from validation.run import validate_folder, validate_study
+
 EXAMPLE = ("subgen validate --study studies/ms_exo --out out\n"
            "  subgen validate --package vendor/sdtm --define vendor/define.xml --out out")
 HELP = ("Validate a study's SDTM/ADaM output, or any folder of XPT files, and write the QA reports "
@@ -26,10 +30,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run_validate(args: argparse.Namespace) -> int:
     """Run ``subgen validate``; exit code 1 when unwaived Reject/Error findings block export."""
-    from subgen.core.problems import Problem, ProblemError
-    from validation.report import XLSX_NAME, write_reports
-    from validation.run import validate_folder, validate_study
-
     if args.study is not None:
         if args.define is not None or args.waivers is not None:
             raise ProblemError([Problem("--define/--waivers", None, None, None, "only for --package",

@@ -25,13 +25,15 @@ import json
 import re
 import zipfile
 from datetime import datetime
+from html import escape
 from pathlib import Path
 
 import pandas as pd
 
+from subgen.core.atomic import staged_folder
+from subgen.core.conformance.outcomes import NOT_APPLICABLE, worst
 from subgen.core.problems import SEVERITIES
 from validation.catalogue import RULES
-from subgen.core.conformance.outcomes import NOT_APPLICABLE, worst
 from validation.run import ValidationResult
 
 XLSX_NAME = "validation-report.xlsx"
@@ -134,6 +136,7 @@ def _cell(value):
 
 def workbook_bytes(result: ValidationResult) -> bytes:
     """The Excel report as deterministic bytes."""
+    # openpyxl (~0.2 s to import) only when a workbook is written: `subgen --help` and the listings start fast.
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
 
@@ -225,8 +228,6 @@ th{background:#dde5f0;position:sticky;top:0}.Reject{background:#f4b6b6}.Error{ba
 
 
 def _html_table(frame: pd.DataFrame) -> str:
-    from html import escape
-
     head = "".join(f"<th>{escape(str(c))}</th>" for c in frame.columns)
     body = []
     sev = list(frame.columns).index("Severity") if "Severity" in frame.columns else None
@@ -242,8 +243,6 @@ def _html_table(frame: pd.DataFrame) -> str:
 
 def report_html(result: ValidationResult) -> str:
     """The report as one self-contained HTML page (no external resource of any kind)."""
-    from html import escape
-
     verdict = ('<p class="ok">May be exported: no unwaived Reject or Error finding.</p>' if result.may_export else
                '<p class="blocked">Export is blocked: unwaived Reject or Error findings remain.</p>')
     parts = [f"<h1>Validation report: {escape(result.name)}</h1>", verdict,
@@ -258,8 +257,6 @@ def report_html(result: ValidationResult) -> str:
 
 def write_reports(result: ValidationResult, folder: Path | str) -> Path:
     """Write every report of ``result`` into ``folder`` (replaced as a whole); returns the folder."""
-    from subgen.core.atomic import staged_folder
-
     folder = Path(folder)
     with staged_folder(folder) as stage:
         (stage / XLSX_NAME).write_bytes(workbook_bytes(result))

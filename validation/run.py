@@ -23,11 +23,7 @@ import pandas as pd
 
 from subgen import __version__
 from subgen.core import progress
-from subgen.core.problems import SEVERITIES, Problem, ProblemError
-from subgen.core.spec.model import Codelist, Dataset, Spec
 from subgen.core.conformance import gx_runner
-from validation.catalogue import CROSS_RULES, RULES
-from subgen.core.standards import FALLBACK_SOURCE, define_metadata
 from subgen.core.conformance.outcomes import (
     FINDING_COLUMNS,
     ISSUES,
@@ -37,10 +33,17 @@ from subgen.core.conformance.outcomes import (
     CheckRun,
     empty_findings,
 )
-from validation.package import XptFolder, codelist_map, metadata_for, read_xpt_folder
 from subgen.core.conformance.ranges import RangeRule, declared_ranges
-from validation.rulebase import Package, run_rule
 from subgen.core.conformance.suite import build_suite, suite_to_json
+from subgen.core.problems import SEVERITIES, Problem, ProblemError
+from subgen.core.spec.loader import load_spec
+from subgen.core.spec.model import Codelist, Dataset, Spec
+from subgen.core.standards import FALLBACK_SOURCE, define_metadata
+from subgen.core.study import load_study
+from subgen.core.xpt.timestamps import xpt_timestamp
+from validation.catalogue import CROSS_RULES, RULES
+from validation.package import XptFolder, codelist_map, metadata_for, read_xpt_folder
+from validation.rulebase import Package, run_rule
 from validation.waivers import INVALID_RULE, UNUSED_RULE, apply_waivers, load_waivers, unused_findings
 
 BLOCKING = ("Reject", "Error")
@@ -246,15 +249,11 @@ def _sha(path: Path) -> str:
 
 def report_time(data_cut: date | None) -> datetime:
     """The reports' time: ``SOURCE_DATE_EPOCH`` when set, else the data cut at 00:00 (never the clock)."""
-    from subgen.core.xpt.timestamps import xpt_timestamp
-
     return xpt_timestamp(data_cut or date(1970, 1, 1))
 
 
 def _versions() -> list[tuple[str, str]]:
-    import great_expectations
-
-    return [("Great Expectations version", great_expectations.__version__), ("pandas version", pd.__version__),
+    return [("Great Expectations version", gx_runner.import_gx().__version__), ("pandas version", pd.__version__),
             ("Python version", platform.python_version())]
 
 
@@ -274,9 +273,6 @@ def _spec_layer(label: str, xpt: XptFolder, spec: Spec) -> Layer:
 def validate_study(study_dir: Path | str, out_root: Path | str, spec_path: Path | str | None = None
                    ) -> ValidationResult:
     """Validate a study's SDTM (and ADaM, when built) output in ``out_root/<study>/``."""
-    from subgen.core.spec.loader import load_spec
-    from subgen.core.study import load_study
-
     study = load_study(study_dir, spec_path)
     spec = load_spec(study.spec_path)
     base = Path(out_root) / study.name
@@ -333,8 +329,6 @@ def _package_data_cut(xpt: XptFolder) -> date | None:
 def validate_folder(folder: Path | str, *, define: Path | str | None = None, spec_path: Path | str | None = None,
                     waivers: Path | str | None = None) -> ValidationResult:
     """Validate any folder of XPT files against ``define`` (define.xml), ``spec_path``, or the fallback."""
-    from subgen.core.spec.loader import load_spec
-
     if define is not None and spec_path is not None:
         raise ProblemError([Problem("--define/--spec", None, None, None, "give either a define.xml or a spec, not both",
                                     "drop one of the two options", rule="VALIDATE-INPUT")])

@@ -8,7 +8,10 @@ not given). Library calls and tests therefore never print a bar, and a bar never
 from __future__ import annotations
 
 import sys
-from typing import Iterable, Iterator, TypeVar
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
+
+from tqdm import tqdm
 
 T = TypeVar("T")
 _enabled = False
@@ -30,7 +33,6 @@ def track(items: Iterable[T], desc: str, unit: str = "dataset") -> Iterator[T]:
     if not _enabled:
         yield from items
         return
-    from tqdm import tqdm
 
     items = list(items)
     with tqdm(total=len(items), desc=desc, unit=unit, file=sys.stderr, leave=False, dynamic_ncols=True) as bar:

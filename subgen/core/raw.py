@@ -12,6 +12,7 @@ shows them, so a blank line or a value holding a line break does not shift the n
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 from pathlib import Path
 
@@ -178,8 +179,6 @@ def _decode(data: bytes, shown: str) -> str:
 
 
 def _check_header(header: list[str], form: Form, required: set[str] | frozenset[str], shown: str) -> list[Problem]:
-    import difflib
-
     delimiter = _delimiter_problem(header, form, required, shown)
     if delimiter:
         return [delimiter]

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from subgen.core.conformance.outcomes import EXECUTION_ERROR, ISSUES, NOT_APPLICABLE, PASSED
 from subgen.core.problems import Problem
 
 #: Rule id of the Problem raised for an expectation that failed to execute (exception in GX).
@@ -75,6 +76,7 @@ def import_gx() -> Any:
         gx_logger.setLevel(logging.CRITICAL)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        # Local on purpose: GX takes seconds to import; only a run that validates pays for it.
         import great_expectations as gx_module
         import great_expectations.expectations  # noqa: F401  (registers expectation classes)
         from great_expectations.execution_engine import pandas_execution_engine
@@ -95,6 +97,7 @@ class _Runtime:
 def _runtime() -> _Runtime:
     """The cached ephemeral context and a whole-dataframe batch definition (created once)."""
     gx_module = import_gx()
+    # Local like import_gx (GX takes seconds to import): only a run that validates reaches here.
     from great_expectations.data_context.types.base import (
         DataContextConfig,
         InMemoryStoreBackendDefaults,
@@ -457,8 +460,6 @@ def run_suite_checks(frame: pd.DataFrame, suite: Any, *,
     absence itself is reported by the column checks, and :func:`not_run_problems` turns these
     into ``GX-NOT-RUN`` Problems). Nothing is silently passed. Results are in suite order.
     """
-    from subgen.core.conformance.outcomes import EXECUTION_ERROR, ISSUES, NOT_APPLICABLE, PASSED
-
     where = str(suite.name)
     original = frame.reset_index(drop=True)
     data = prepare_frame(frame)

@@ -38,6 +38,7 @@ from pathlib import Path
 from subgen.core.expr import Expression, columns, where_clauses
 from subgen.core.problems import Problem, ProblemError
 from subgen.core.spec.model import Dataset, Spec, ValueLevel
+from subgen.core.spec.workbook import read_workbook
 
 #: Most allowed values a stepped range may enumerate (the step check is an in-set check).
 MAX_STEPS = 20000
@@ -177,7 +178,6 @@ def declared_ranges(spec: Spec) -> tuple[RangeRule, ...]:
     path = Path(spec.path)
     if path.suffix.lower() != ".xlsx" or not path.is_file():
         return ()
-    from subgen.core.spec.workbook import read_workbook
 
     table = read_workbook(path).get("ValueLevel")
     if table is None or "Range" not in table.header:

@@ -41,17 +41,18 @@ Conventions
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
-from subgen.core.problems import SEVERITIES, Problem, ProblemError
-from subgen.core.spec.model import Codelist, Dataset, ValueLevel, Variable
 from subgen.core.conformance import gx_runner
 from subgen.core.conformance.ranges import RangeRule, numeric_variables
 from subgen.core.expr import row_condition
+from subgen.core.problems import SEVERITIES, Problem, ProblemError
+from subgen.core.spec.model import Codelist, Dataset, ValueLevel, Variable
 
 # --------------------------------------------------------------------------------------------
 # Regular expressions (public: unit-tested directly)
@@ -493,8 +494,8 @@ def build_suite(dataset: Dataset, codelists: Mapping[str, Codelist],
     GX failure severity matching the rule (Reject/Error -> critical, Warning -> warning,
     Notice -> info). Building needs no GX context.
     """
-    gx = gx_runner.import_gx()
-    from great_expectations import expectations as gxe
+    gx = gx_runner.import_gx()  # GX takes seconds to import: only when a suite is built
+    gxe = gx.expectations
 
     expectations = []
     for check in plan_checks(dataset, codelists, value_level, ranges, exclude):

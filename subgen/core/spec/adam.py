@@ -21,11 +21,12 @@ The loader collects every problem (sheet, row, column, value) as the SDTM loader
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 from subgen.core.problems import ProblemError
-from subgen.core.spec import loader as base
 from subgen.core.spec import model as m
+from subgen.core.spec import sheets as base
 from subgen.core.spec.layout import SHEET_BY_NAME, SheetLayout
 from subgen.core.spec.workbook import SheetTable
 
@@ -98,8 +99,6 @@ def adam_spec_from_tables(tables: dict[str, SheetTable], path: Path, sha256: str
 
 def _check_sheets(tables: dict[str, SheetTable], c: base._Collector) -> None:
     """Required sheets and their columns, with the nearest name for a misspelling."""
-    import difflib
-
     present = set(tables)
     for layout in ADAM_SHEETS:
         if layout.name not in tables:

@@ -53,6 +53,7 @@ def cell_text(value: object) -> str:
 
 def read_workbook(path: Path) -> dict[str, SheetTable]:
     """Read every sheet of ``path`` as text; raise ProblemError listing every formula cell."""
+    # openpyxl (~0.2 s to import) only when a workbook is read or written: `subgen --help` starts fast.
     from openpyxl import load_workbook
 
     if not path.exists():
@@ -95,6 +96,7 @@ def read_workbook(path: Path) -> dict[str, SheetTable]:
 
 def write_workbook(tables: dict[str, SheetTable], path: Path) -> None:
     """Write text tables to an .xlsx workbook (numbers stay text so nothing is reinterpreted)."""
+    # openpyxl (~0.2 s to import) only when a workbook is read or written: `subgen --help` starts fast.
     from openpyxl import Workbook
     from openpyxl.styles import Font
 

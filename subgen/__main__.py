@@ -1,0 +1,7 @@
+"""``python -m subgen``: the same as the ``subgen`` command."""
+
+import sys
+
+from subgen.cli import main
+
+sys.exit(main())
