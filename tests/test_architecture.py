@@ -45,23 +45,15 @@ ALLOWED_LOCAL_IMPORTS: dict[tuple[str, str], str] = {
         "bench/ is not part of the installed product: subgen bench runs from the project folder only",
 }
 
-#: Modules whose remaining local imports only dodge cycles and are being removed by the engineers who own them
-#: (sdtm/ and adam/: the mapping contract; subgen/core/spec/adam.py: the condition grammars). Strict xfail: the
-#: test turns red the moment a module is clean, so the entry is deleted then.
+#: Modules whose remaining local imports only dodge cycles and are being removed by the engineers who own them.
+#: Strict xfail: the test turns red the moment a module is clean, so the entry is deleted then.
 PENDING_LOCAL_IMPORTS = {
-    "adam.engine": "adam/ is being reworked by another engineer (issue 14); its local pyreadstat import goes with it",
-    "adam.stage": "adam/ is being reworked by another engineer (issue 14); its cycle-dodging imports go with it",
-    "sdtm.algorithms": "sdtm/ is being reworked by another engineer (issue 14); its local difflib import goes with it",
-    "sdtm.engine": "sdtm/ is being reworked by another engineer (issue 14); its cycle-dodging imports go with it",
-    "sdtm.stage": "sdtm/ is being reworked by another engineer (issue 14); its cycle-dodging imports go with it",
     "subgen.core.spec.adam": "the local import of adam.conditions (a backward edge) goes with the one condition "
                              "grammar another engineer is writing (issue 14)",
 }
 
 BACKWARD_EDGE_REASON = ("subgen/core/spec/adam.py still imports adam.conditions; it goes when another engineer "
                         "replaces the condition grammars with one expression language (issue 14)")
-MODULE_CYCLE_REASON = ("sdtm.algorithms <-> sdtm.findings <-> sdtm.visits is being removed by another engineer "
-                       "(issue 14, one mapping contract)")
 
 
 def _top(module: str) -> str:
@@ -95,7 +87,6 @@ def test_the_scan_sees_every_product_package() -> None:
             "export.package", "report.review"} <= set(GRAPH.modules)
 
 
-@pytest.mark.xfail(strict=True, reason=MODULE_CYCLE_REASON)
 def test_no_module_cycle() -> None:
     assert ig.module_cycles(GRAPH) == []
 
@@ -116,9 +107,8 @@ def test_no_backward_edge() -> None:
     assert [f"{i.source}:{i.line} -> {i.target}" for i in ig.backward_edges(GRAPH)] == []
 
 
-def test_no_new_cycle_or_backward_edge_while_the_known_ones_are_removed() -> None:
-    """Until the strict tests above pass, nothing may join the two known defects (delete this test then)."""
-    assert ig.module_cycles(GRAPH) in ([], [["sdtm.algorithms", "sdtm.findings", "sdtm.visits"]])
+def test_no_new_backward_edge_while_the_known_one_is_removed() -> None:
+    """Until the strict tests above pass, nothing may join the known defect (delete this test then)."""
     assert {(i.source, i.target) for i in ig.backward_edges(GRAPH)} <= {("subgen.core.spec.adam", "adam.conditions")}
     assert ig.package_cycles(GRAPH) in ([], [["adam", "sdtm", "subgen.core"]])
 
