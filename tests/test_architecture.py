@@ -45,16 +45,6 @@ ALLOWED_LOCAL_IMPORTS: dict[tuple[str, str], str] = {
         "bench/ is not part of the installed product: subgen bench runs from the project folder only",
 }
 
-#: Modules whose remaining local imports only dodge cycles and are being removed by the engineers who own them.
-#: Strict xfail: the test turns red the moment a module is clean, so the entry is deleted then.
-PENDING_LOCAL_IMPORTS = {
-    "subgen.core.spec.adam": "the local import of adam.conditions (a backward edge) goes with the one condition "
-                             "grammar another engineer is writing (issue 14)",
-}
-
-BACKWARD_EDGE_REASON = ("subgen/core/spec/adam.py still imports adam.conditions; it goes when another engineer "
-                        "replaces the condition grammars with one expression language (issue 14)")
-
 
 def _top(module: str) -> str:
     return module.split(".")[0]
@@ -91,26 +81,17 @@ def test_no_module_cycle() -> None:
     assert ig.module_cycles(GRAPH) == []
 
 
-@pytest.mark.xfail(strict=True, reason=BACKWARD_EDGE_REASON)
 def test_no_package_cycle() -> None:
     assert ig.package_cycles(GRAPH) == []
 
 
-@pytest.mark.xfail(strict=True, reason=BACKWARD_EDGE_REASON)
 def test_the_core_imports_no_stage() -> None:
     core = [i for i in GRAPH.imports if ig.package_of(i.source) == "subgen.core"]
     assert [f"{i.source}:{i.line} -> {i.target}" for i in core if ig.package_of(i.target) != "subgen.core"] == []
 
 
-@pytest.mark.xfail(strict=True, reason=BACKWARD_EDGE_REASON)
 def test_no_backward_edge() -> None:
     assert [f"{i.source}:{i.line} -> {i.target}" for i in ig.backward_edges(GRAPH)] == []
-
-
-def test_no_new_backward_edge_while_the_known_one_is_removed() -> None:
-    """Until the strict tests above pass, nothing may join the known defect (delete this test then)."""
-    assert {(i.source, i.target) for i in ig.backward_edges(GRAPH)} <= {("subgen.core.spec.adam", "adam.conditions")}
-    assert ig.package_cycles(GRAPH) in ([], [["adam", "sdtm", "subgen.core"]])
 
 
 def test_no_stage_imports_the_command_line() -> None:
@@ -118,13 +99,7 @@ def test_no_stage_imports_the_command_line() -> None:
     assert [f"{i.source}:{i.line}" for i in top if ig.package_of(i.source) != "subgen-top"] == []
 
 
-def _local_import_case(module: str) -> object:
-    if module in PENDING_LOCAL_IMPORTS:
-        return pytest.param(module, marks=pytest.mark.xfail(strict=True, reason=PENDING_LOCAL_IMPORTS[module]))
-    return module
-
-
-@pytest.mark.parametrize("module", [_local_import_case(m) for m in sorted(GRAPH.modules)])
+@pytest.mark.parametrize("module", sorted(GRAPH.modules))
 def test_function_local_imports_are_only_the_allowed_heavy_ones(module: str) -> None:
     unexplained = [f"{module}:{line}: {statement}" for line, statement in LOCAL.get(module, [])
                    if not all((module, t) in ALLOWED_LOCAL_IMPORTS for t in _imported_tops(statement))]
@@ -132,7 +107,7 @@ def test_function_local_imports_are_only_the_allowed_heavy_ones(module: str) -> 
 
 
 def test_local_import_count_is_at_most_the_allow_list() -> None:
-    allowed = [(m, line) for m, rows in LOCAL.items() if m not in PENDING_LOCAL_IMPORTS for line, statement in rows
+    allowed = [(m, line) for m, rows in LOCAL.items() for line, statement in rows
                if all((m, t) in ALLOWED_LOCAL_IMPORTS for t in _imported_tops(statement))]
     used = {(m, t) for m, rows in LOCAL.items() for _, s in rows for t in _imported_tops(s)}
     assert set(ALLOWED_LOCAL_IMPORTS) <= used, "an allow-list entry is no longer needed: delete it"
