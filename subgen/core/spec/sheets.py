@@ -13,6 +13,7 @@ import datetime as dt
 import difflib
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 
 from subgen.core.expr import ExprError, Expression, parse, parse_where_clause, where_clauses
@@ -25,7 +26,7 @@ YES = {"YES", "Y", "TRUE"}
 NO = {"NO", "N", "FALSE", ""}
 
 
-def suggest(value: str, candidates: list[str] | tuple[str, ...] | set[str]) -> str:
+def suggest(value: str, candidates: Iterable[str]) -> str:
     """' Did you mean X?' for the closest candidate, or '' when none is close."""
     match = difflib.get_close_matches(value, sorted(candidates), n=1, cutoff=0.6)
     if not match:
