@@ -124,7 +124,7 @@ def run_adam(study_dir: Path | str, out_root: Path | str, spec_path: Path | str 
     final = Path(out_root) / study.name / "adam"
     created = xpt_timestamp(spec.study.data_cut)
     trace = traceability(ctx.adam)
-    with staged_folder(final) as stage:
+    with staged_folder(final, private=study.private) as stage:
         for name in sorted(ctx.adam):
             write_xpt(strip_internal(ctx.adam[name]), spec.dataset(name), stage / f"{name.lower()}.xpt", created,
                       checked=True)  # check_adam ran check_xpt_frame on these frames and nothing blocked

@@ -58,6 +58,7 @@ from export.define_vlm import parameter_value_items, spec_value_items, value_lis
 from export.split import SplitPlan
 from subgen import __version__
 from subgen.core.problems import Problem, ProblemError
+from subgen.core.safe_text import xml_text
 from subgen.core.spec.model import Dataset, Spec
 
 STYLESHEET = "define2-1.xsl"
@@ -303,7 +304,8 @@ def _parameter_codelist(spec: Spec, ds: Dataset, frame: pd.DataFrame, refs: Refe
 
 def define_bytes(odm) -> bytes:
     """The document as UTF-8 bytes: XML declaration, the stylesheet instruction, two-space indent."""
-    root = etree.fromstring(odm.to_xml_string().encode("utf-8"))
+    # a control character in the spec's text cannot be XML: U+FFFD stands for it (subgen.core.safe_text)
+    root = etree.fromstring(xml_text(odm.to_xml_string()).encode("utf-8"))
     etree.indent(root, space="  ")
     pi = etree.ProcessingInstruction("xml-stylesheet", f'type="text/xsl" href="{STYLESHEET}"')
     return (b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(pi) + b"\n"

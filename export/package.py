@@ -46,8 +46,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
 import shutil
+import stat
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -231,15 +233,42 @@ def _check_inputs(study: StudyConfig, out_root: Path, layers: list[Layer]) -> No
 
 def annotated_crf(study: StudyConfig, spec: Spec) -> Path | None:
     """The annotated CRF the SDTM spec's Study sheet names (attribute ``AnnotatedCRF``: a PDF file, relative to
-    the study folder), or None when it names none. It goes beside the SDTM define.xml as ``acrf.pdf``."""
+    the study folder), or None when it names none. It goes beside the SDTM define.xml as ``acrf.pdf``.
+
+    It is taken only when it is a regular file (not a symlink, nor under a symlinked folder) inside the
+    study folder and starts like a PDF (``%PDF-``); anything else is a located error, so no file from
+    elsewhere on the machine can be packaged and referenced from define.xml.
+    """
     name = dict(spec.study.attributes).get("AnnotatedCRF", "").strip()
     if not name:
         return None
     path = study.folder / name
-    if path.suffix.lower() != ".pdf" or not path.is_file():
-        raise ProblemError([Problem(f"{spec.path} [Study]", None, "AnnotatedCRF", name, f"no PDF file {path}",
-                                    "give the annotated CRF's PDF file, relative to the study folder, or leave the "
-                                    "attribute empty", rule="PKG-INPUT")])
+
+    def refuse(message: str, fix: str) -> ProblemError:
+        return ProblemError([Problem(f"{spec.path} [Study]", None, "AnnotatedCRF", name, message, fix,
+                                     rule="PKG-INPUT")])
+
+    if path.suffix.lower() != ".pdf" or not (path.is_file() or path.is_symlink()):
+        raise refuse(f"no PDF file {path}", "give the annotated CRF's PDF file, relative to the study folder, or "
+                                            "leave the attribute empty")
+    inside = Path(os.path.abspath(path))
+    folder = Path(os.path.abspath(study.folder))
+    copy_it = ("copy the annotated CRF (the PDF itself, not a link to it) into the study folder and name it "
+               "relative to that folder, e.g. AnnotatedCRF = acrf.pdf")
+    if folder not in inside.parents:
+        raise refuse(f"{path} lies outside the study folder {study.folder}", copy_it)
+    if path.is_symlink() or inside.resolve() != Path(os.path.realpath(folder)) / inside.relative_to(folder):
+        raise refuse(f"{path} is a symbolic link (or lies in a linked folder), not a file of the study", copy_it)
+    try:
+        mode = os.lstat(path).st_mode
+        head = path.read_bytes()[:5] if stat.S_ISREG(mode) else b""
+    except OSError as exc:
+        raise refuse(f"cannot read {path} ({exc.strerror})", "check the file's permissions") from exc
+    if not stat.S_ISREG(mode):
+        raise refuse(f"{path} is not a regular file", "give the annotated CRF's PDF file itself")
+    if head != b"%PDF-":
+        raise refuse(f"{path} is not a PDF (it does not start with %PDF-)",
+                     "export the annotated CRF as PDF (File > Save as PDF) and give that file")
     return path
 
 
@@ -526,7 +555,7 @@ def run_package(study_dir: Path | str, out_root: Path | str, *, split_threshold:
     created = xpt_timestamp(layers[0].spec.study.data_cut)
     validated = validated_hashes(report_folder)
     final = out_root / study.name / PACKAGE_FOLDER
-    with staged_folder(final) as stage:
+    with staged_folder(final, private=study.private) as stage:
         written: list[_Written] = []
         warnings: list[Problem] = []
         entries: list[dict] = []

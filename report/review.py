@@ -257,6 +257,6 @@ def write_review(study_dir: Path | str, out: Path | str) -> Path:
     inputs = load_inputs(study, out)
     page = render_review(inputs, Path(out))
     final = Path(out) / study.name / "review"
-    with staged_folder(final) as stage:
+    with staged_folder(final, private=study.private) as stage:
         (stage / "review.html").write_text(page, encoding="utf-8")
     return final / "review.html"

@@ -4,8 +4,10 @@
 * :func:`unenrolled_subjects`: records of a subject that DM (the enrolment form) does not have;
 * :func:`non_finite_numbers`: numeric values that are not finite numbers (``inf``, ``-inf``,
   ``1e999`` typed into a numeric field), which no dataset can hold;
+* :func:`personal_columns`: a Personal Data Column the raw file lacks (a misspelt name) is a spec error;
 * :func:`scan_personal_data`: values of the Forms sheet's Personal Data Columns found in any
-  SDTM cell (whole-cell for short values such as initials, inside text for contacts);
+  SDTM cell (short values such as initials as a whole cell or a whole word of free text; contacts
+  inside text, also with their spacing and punctuation removed);
 * :func:`with_origin`: adds the raw file and row to findings located by dataset record.
 
 All are vectorised over the datasets; the loops run only over the records that fail.
@@ -13,7 +15,9 @@ All are vectorised over the datasets; the loops run only over the records that f
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import replace
 
 import numpy as np
@@ -21,8 +25,8 @@ import pandas as pd
 
 from sdtm.engine import BuildContext
 from subgen.core.problems import Problem
-from subgen.core.raw import FILE_COL, ROW_COL, SPEC_LINEAGE
-from subgen.core.spec.model import Dataset
+from subgen.core.raw import FILE_COL, LINEAGE_COLS, ROW_COL, SPEC_LINEAGE
+from subgen.core.spec.model import Dataset, Form
 
 #: Personal values at least this long are also looked for inside longer text (contacts, names);
 #: shorter ones (initials) only as a whole cell, so "HBS" does not match inside ordinary words.
@@ -126,21 +130,71 @@ def with_origin(problems: list[Problem], datasets: dict[str, pd.DataFrame]) -> l
     return out
 
 
+def _declared_columns(form: Form, columns: Iterable) -> tuple[dict[str, str], list[str]]:
+    """Personal Data Columns of ``form`` matched to the raw header case-insensitively: (declared -> raw column,
+    declared names the header lacks)."""
+    by_upper = {}
+    for c in columns:
+        if c not in LINEAGE_COLS:
+            by_upper.setdefault(str(c).strip().upper(), c)
+    found, missing = {}, []
+    for declared in form.personal_data:
+        actual = by_upper.get(declared.strip().upper())
+        if actual is None:
+            missing.append(declared)
+        else:
+            found[declared] = actual
+    return found, missing
+
+
+def personal_columns(ctx: BuildContext) -> list[Problem]:
+    """A Personal Data Column the form's raw file lacks: a spec error (Forms sheet, row, column, value) with
+    the nearest real column, since a misspelt name would silently switch the protection off."""
+    problems = []
+    for form in ctx.spec.forms:
+        if not form.personal_data or not (ctx.raw_dir / form.file).is_file():
+            continue
+        header = [c for c in ctx.form_frame(form.name).columns if c not in LINEAGE_COLS]
+        _, missing = _declared_columns(form, header)
+        upper = {str(c).upper(): c for c in header}
+        for declared in missing:
+            near = difflib.get_close_matches(declared.strip().upper(), sorted(upper), n=1, cutoff=0.6)
+            hint = f"; did you mean {upper[near[0]]}?" if near else ""
+            problems.append(Problem(f"{ctx.spec.path} [Forms]", form.row or None, "Personal Data Columns", declared,
+                                    f"form {form.name}: {form.file} has no column {declared}{hint} (a personal-data "
+                                    "column that is not found is not protected)",
+                                    "write the raw column's name as the file's header spells it, or remove it from "
+                                    "Personal Data Columns", "Error", "SPEC-PII"))
+    return problems
+
+
 def personal_values(ctx: BuildContext) -> pd.DataFrame:
-    """Every distinct value (upper-cased, trimmed, 3+ characters) of a Personal Data Column: VALUE, FILE, COLUMN."""
+    """Every distinct value (upper-cased, trimmed, 3+ characters) of a Personal Data Column: VALUE, FILE, COLUMN.
+
+    The declared columns are matched to the raw header case-insensitively (``initials`` is INITIALS).
+    """
     parts = []
     for form in ctx.spec.forms:
         if not form.personal_data or not (ctx.raw_dir / form.file).is_file():
             continue
         frame = ctx.form_frame(form.name)
-        for col in form.personal_data:
-            if col in frame:
-                parts.append(pd.DataFrame({"VALUE": frame[col].astype("string").str.strip().str.upper(),
-                                           "FILE": form.file, "COLUMN": col}))
+        found, _ = _declared_columns(form, frame.columns)
+        for col in dict.fromkeys(found.values()):
+            parts.append(pd.DataFrame({"VALUE": frame[col].astype("string").str.strip().str.upper(),
+                                       "FILE": form.file, "COLUMN": col}))
     if not parts:
         return pd.DataFrame(columns=["VALUE", "FILE", "COLUMN"], dtype="string")
     values = pd.concat(parts, ignore_index=True)
     return values[values["VALUE"].str.len().ge(3).fillna(False)].drop_duplicates("VALUE").reset_index(drop=True)
+
+
+def _compact(text: pd.Series) -> pd.Series:
+    """Text with spacing and punctuation removed (``+48 22 555 0101`` -> ``48225550101``)."""
+    return text.str.replace(r"[\W_]+", "", regex=True)
+
+
+def _alternation(values: Iterable[str]) -> str:
+    return "|".join(re.escape(v) for v in sorted(values, key=len, reverse=True))
 
 
 def scan_personal_data(ctx: BuildContext) -> list[Problem]:
@@ -151,16 +205,24 @@ def scan_personal_data(ctx: BuildContext) -> list[Problem]:
     design and TS rows, lineage ``spec:...``) hold what the spec's author typed, not raw data: a
     subject's initials that happen to equal TS's country code ``POL`` are no leak. A value of 8 or
     more characters (an e-mail address, a phone number) is also found inside longer text, such as a
-    comment. The search runs once over the distinct cell values of all datasets; only the few that
-    hit are located.
+    comment, and with spacing and punctuation removed on both sides (``+48225550101`` is
+    ``+48 22 555 0101``); a shorter one holding a letter (initials) also as a whole word of longer
+    text (``seen by HBS``), never inside a word. The search runs once over the distinct cell values
+    of all datasets; only the few that hit are located.
     """
     values = personal_values(ctx)
     if values.empty:
         return []
     origin = values.set_index("VALUE")
     long_values = values.loc[values["VALUE"].str.len() >= SUBSTRING_MIN, "VALUE"]
-    pattern = ("(" + "|".join(re.escape(v) for v in sorted(long_values, key=len, reverse=True)) + ")"
-               if len(long_values) else None)
+    pattern = "(" + _alternation(long_values) + ")" if len(long_values) else None
+    compact = pd.Series(list(long_values), index=_compact(long_values).tolist(), dtype="string")
+    compact = compact[compact.index.str.len() >= SUBSTRING_MIN]
+    compact = compact[~compact.index.duplicated()]
+    compact_pattern = "(" + _alternation(compact.index) + ")" if len(compact) else None
+    short = values.loc[values["VALUE"].str.len().lt(SUBSTRING_MIN) & values["VALUE"].str.contains(r"[^\W\d_]"),
+                       "VALUE"]
+    word_pattern = r"(?<!\w)(" + _alternation(short) + r")(?!\w)" if len(short) else None
     columns = [(name, var) for name, frame in sorted(ctx.datasets.items())
                for var in ctx.spec.dataset(name).variables if not var.is_numeric and var.name in frame]
     if not columns:
@@ -171,6 +233,11 @@ def scan_personal_data(ctx: BuildContext) -> list[Problem]:
     found = key.where(key.isin(origin.index))
     if pattern is not None:
         found = found.fillna(key.str.extract(pattern, expand=False))
+    if compact_pattern is not None:  # a contact typed without its spaces or punctuation
+        squeezed = _compact(key).str.extract(compact_pattern, expand=False)
+        found = found.fillna(squeezed.map(compact, na_action="ignore").astype("string"))
+    if word_pattern is not None:  # initials typed into a free-text field, as a whole word
+        found = found.fillna(key.str.extract(word_pattern, expand=False))
     hits = dict(zip(cells[found.notna()], found[found.notna()]))  # cell text -> the personal value inside it
     problems = []
     for name, var in columns if hits else ():

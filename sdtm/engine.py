@@ -301,14 +301,14 @@ def check_mappings(spec: Spec) -> list[Problem]:
         if alg.value is not None:
             out.extend(alg.value.problems(spec, mp, var))
     for form in spec.forms:
-        pii = set(form.personal_data)
+        pii = {c.strip().upper() for c in form.personal_data}  # matched case-insensitively, as the raw header
         for mp in spec.mappings:
             if not mp.raw_column or not reads_raw(mp.algorithm):
                 continue
             src_forms = {s.form for s in spec.sources_for(mp.dataset) if mp.source in ("*", s.name)}
             for sf in src_forms:
                 for f, col in split_refs(mp.raw_column, sf):
-                    if f == form.name and col.split("@")[0].strip() in pii:
+                    if f == form.name and col.split("@")[0].strip().upper() in pii:
                         out.append(Problem(where, mp.row, "Raw Column", mp.raw_column,
                                            f"{form.name}.{col} is declared personal data in the Forms sheet and must "
                                            "not reach SDTM", "remove the mapping, or (only if the protocol requires "

@@ -16,7 +16,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from sdtm.checks import duplicate_keys, non_finite_numbers, scan_personal_data, unenrolled_subjects, with_origin
+from sdtm.checks import (
+    duplicate_keys,
+    non_finite_numbers,
+    personal_columns,
+    scan_personal_data,
+    unenrolled_subjects,
+    with_origin,
+)
 from sdtm.design import design_needs
 from sdtm.engine import (
     CYCLE_COLUMN,
@@ -37,6 +44,7 @@ from subgen.core.conformance.suite import build_suite, check_before_write, suite
 from subgen.core.order import build_order
 from subgen.core.problems import Problem, ProblemError, problems_frame
 from subgen.core.raw import FILE_COL, ROW_COL
+from subgen.core.safe_text import write_csv as safe_write_csv
 from subgen.core.spec.loader import load_spec
 from subgen.core.spec.model import Spec
 from subgen.core.study import StudyConfig, load_study
@@ -70,6 +78,10 @@ def build_sdtm(study: StudyConfig) -> tuple[Spec, BuildContext]:
         raise ProblemError(static, f"{spec.path}: the Mappings/Sources sheets cannot be run")
     ctx = BuildContext(spec, study.raw_dir)
     read_forms(ctx)
+    misspelt = personal_columns(ctx)
+    if misspelt:
+        raise ProblemError(misspelt, f"{spec.path}: Personal Data Columns name columns the raw files do not have "
+                                     "(nothing was written)")
     order = build_order(dependency_graph(spec, [d.name for d in spec.datasets]), f"{spec.path} [Mappings]",
                         CYCLE_COLUMN, CYCLE_FIX)
     for i, name in enumerate(progress.track(order, f"{study.name}: SDTM")):
@@ -148,7 +160,7 @@ def run_sdtm(study_dir: Path | str, out_root: Path | str, spec_path: Path | str 
     final = Path(out_root) / study.name / "sdtm"
     created = xpt_timestamp(spec.study.data_cut)
     recon = reconciliation(ctx)
-    with staged_folder(final) as stage:
+    with staged_folder(final, private=study.private) as stage:
         for name in sorted(ctx.datasets):
             write_xpt(strip_lineage(ctx.datasets[name]), spec.dataset(name), stage / f"{name.lower()}.xpt", created,
                       checked=True)  # check_datasets ran check_xpt_frame on these frames and nothing blocked
@@ -164,8 +176,8 @@ def run_sdtm(study_dir: Path | str, out_root: Path | str, spec_path: Path | str 
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """Deterministic CSV (UTF-8, LF, no index)."""
-    frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+    """Deterministic CSV (UTF-8, LF, no index), formula-like text cells neutralised (subgen.core.safe_text)."""
+    safe_write_csv(frame, path)
 
 
 def lineage(ctx: BuildContext) -> pd.DataFrame:

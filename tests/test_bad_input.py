@@ -160,6 +160,21 @@ def formula_cell(c: StudyCopy) -> dict:
     return {"row": 5}
 
 
+def personal_columns(value: str, map_initials: bool = False) -> Corrupt:
+    """Forms sheet: enrol's Personal Data Columns set to ``value``; optionally SUPPDM SUBJINIT mapped from INITIALS."""
+    def edit(tables: dict[str, SheetTable]) -> int:
+        from test_data_protection import _supp_initials
+
+        if map_initials:
+            _supp_initials(tables, declared_personal=True)
+        row = set_cell(tables, "Forms", {"Form": "enrol"}, "Personal Data Columns", value)
+        if map_initials:
+            t = tables["Mappings"]
+            return next(n for n, c in t.rows if dict(zip(t.header, c))["Raw Column"] == "INITIALS")
+        return row
+    return spec(edit)
+
+
 def study_toml(text: str) -> Corrupt:
     return lambda c: (c.folder / "study.toml").write_text(text, encoding="utf-8")
 
@@ -486,6 +501,34 @@ CASES: tuple[Case, ...] = (
     Case("study-toml-missing", "the study folder has no study.toml", lambda c: (c.folder / "study.toml").unlink(),
          (Expect("STUDY-CONFIG", "{folder}/study.toml", None, None, None, "study.toml not found",
                  "point --study at a study folder"),)),
+    Case("study-private-not-bool", "study.toml private = \"yes\" (true or false expected)",
+         study_toml('[study]\nname = "ms_exo"\nspec = "spec.xlsx"\nraw = "raw"\nprivate = "yes"\n'),
+         (Expect("STUDY-CONFIG", "{folder}/study.toml", None, "private", "yes", "private must be true or false",
+                 "write private = true"),)),
+    # --- personal data: the protection must not switch itself off (issue 21)
+    Case("spec-personal-column-misspelt", "Personal Data Columns names INITALS (enrol.csv has INITIALS)",
+         personal_columns("INITALS, SITE_CONTACT, BRTHDAT"),
+         (Expect("SPEC-PII", SPEC + " [Forms]", "{row}", "Personal Data Columns", "INITALS",
+                 "form enrol: enrol.csv has no column INITALS; did you mean INITIALS? (a personal-data column that "
+                 "is not found is not protected)", "write the raw column's name as the file's header spells it"),)),
+    Case("spec-personal-column-lower-case", "Personal Data Columns names initials in lower case, and SUPPDM maps "
+         "INITIALS: still personal data", personal_columns("initials, SITE_CONTACT, BRTHDAT", map_initials=True),
+         (Expect("SPEC-PII", SPEC + " [Mappings]", "{row}", "Raw Column", "INITIALS",
+                 "enrol.INITIALS is declared personal data in the Forms sheet and must not reach SDTM",
+                 "remove the mapping"),)),
+    # ds.csv line 3: 101002's end-of-study comment (DSSPEC -> DSTERM) holds 101001's site contact
+    # (enrol.csv line 2: +48 22 555 0101) typed without its spaces.
+    Case("raw-contact-without-spaces", "a comment holds the site contact typed as +48225550101",
+         cell("ds.csv", 3, "DSSPEC", "Moved; call +48225550101"),
+         (Expect("PII-LEAK", "DS", ANY, "DSTERM", "Moved; call +48225550101",
+                 "personal data from enrol.csv column SITE_CONTACT reached SDTM (record from ds.csv row 3)",
+                 "remove the mapping that copies it"),)),
+    # ae.csv line 2: 101001's AE term mentions the initials of 101001 (enrol.csv line 2: HBS) as a word.
+    Case("raw-initials-in-free-text", "an AE term says 'Headache reported by HBS' (HBS: 101001's initials)",
+         cell("ae.csv", 2, "AETERM", "Headache reported by HBS"),
+         (Expect("PII-LEAK", "AE", ANY, "AETERM", "Headache reported by HBS",
+                 "personal data from enrol.csv column INITIALS reached SDTM (record from ae.csv row 2)",
+                 "remove the mapping that copies it"),)),
 )
 
 

@@ -33,6 +33,7 @@ import pandas as pd
 from subgen.core.atomic import staged_folder
 from subgen.core.conformance.outcomes import NOT_APPLICABLE, worst
 from subgen.core.problems import SEVERITIES
+from subgen.core.safe_text import append_text_row, csv_text
 from validation.catalogue import RULES
 from validation.run import ValidationResult
 
@@ -149,12 +150,12 @@ def workbook_bytes(result: ValidationResult) -> bytes:
     for n, (title, frame) in enumerate(sheets):
         ws = wb.active if n == 0 else wb.create_sheet()
         ws.title = title
-        ws.append(list(frame.columns))
+        append_text_row(ws, list(frame.columns))
         for cell in ws[1]:
             cell.font, cell.fill = header_font, header_fill
         severity_col = list(frame.columns).index("Severity") + 1 if "Severity" in frame.columns else None
         for row in frame.itertuples(index=False):
-            ws.append([_cell(v) for v in row])
+            append_text_row(ws, [_cell(v) for v in row])
             if severity_col and row[severity_col - 1] in fills:
                 ws.cell(ws.max_row, severity_col).fill = fills[row[severity_col - 1]]
         for i, col in enumerate(frame.columns, 1):
@@ -197,7 +198,7 @@ def _repack(data: bytes, stamp: datetime) -> bytes:
 
 
 def _csv(frame: pd.DataFrame) -> str:
-    return frame.to_csv(index=False, lineterminator="\n")
+    return csv_text(frame)  # formula-like text cells neutralised (subgen.core.safe_text)
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
@@ -258,7 +259,7 @@ def report_html(result: ValidationResult) -> str:
 def write_reports(result: ValidationResult, folder: Path | str) -> Path:
     """Write every report of ``result`` into ``folder`` (replaced as a whole); returns the folder."""
     folder = Path(folder)
-    with staged_folder(folder) as stage:
+    with staged_folder(folder, private=result.private) as stage:
         (stage / XLSX_NAME).write_bytes(workbook_bytes(result))
         (stage / JSON_NAME).write_text(report_json(result), encoding="utf-8")
         (stage / HTML_NAME).write_text(report_html(result), encoding="utf-8")

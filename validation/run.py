@@ -72,6 +72,7 @@ class ValidationResult:
     provenance: list[tuple[str, str]]
     suites: dict[str, str]  # dataset -> suite JSON (what was checked)
     stamp: datetime  # report time: data cut or SOURCE_DATE_EPOCH, never the wall clock
+    private: bool = False  # the study's private mode (study.toml private = true): reports 0600, folders 0700
 
     @property
     def blocking(self) -> pd.DataFrame:
@@ -308,8 +309,10 @@ def validate_study(study_dir: Path | str, out_root: Path | str, spec_path: Path 
                                                                       if os.environ.get("SOURCE_DATE_EPOCH") else
                                                                       " (data cut)"))]
     prov += _versions() + _inputs(layers)
-    return validate_layers(study.name, layers, waivers=study.folder / "waivers.toml", provenance=prov,
-                           extra_runs=extra, stamp=stamp)
+    result = validate_layers(study.name, layers, waivers=study.folder / "waivers.toml", provenance=prov,
+                             extra_runs=extra, stamp=stamp)
+    result.private = study.private
+    return result
 
 
 def _package_data_cut(xpt: XptFolder) -> date | None:

@@ -21,6 +21,11 @@ removed only when its owner file's lock can be taken, i.e. the owning process is
 system without flock, only when the recorded host, boot and PID namespace are this process's
 and the PID is not running. A folder without an owner file was left by a run that no longer
 owns it (the file is created and locked before the folder, and removed after it).
+
+Permissions: outputs follow the process umask (0644 files and 0755 folders under the usual 022).
+``staged_folder(final, private=True)`` (study.toml ``private = true``) makes the staging folder 0700
+from the start and, before the swap, every file in it 0600 and every folder 0700 (also what was
+copied in, e.g. a validation report from an earlier run); a study folder it creates is 0700 too.
 """
 
 from __future__ import annotations
@@ -34,8 +39,8 @@ import re
 import secrets
 import shutil
 import socket
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from subgen.core.problems import Problem, ProblemError
 
@@ -227,22 +232,49 @@ def _write_error(where: Path, exc: OSError, during: str) -> ProblemError:
                         f"cannot write the output ({reason})")
 
 
+PRIVATE_FILE = 0o600
+PRIVATE_FOLDER = 0o700
+
+
+def make_private(folder: Path) -> None:
+    """Every file under ``folder`` 0600 and every folder (``folder`` included) 0700; symlinks are left alone."""
+    for root, dirs, files in os.walk(folder):
+        for d in dirs:
+            p = os.path.join(root, d)
+            if not os.path.islink(p):
+                os.chmod(p, PRIVATE_FOLDER)
+        for f in files:
+            p = os.path.join(root, f)
+            if not os.path.islink(p):
+                os.chmod(p, PRIVATE_FILE)
+    os.chmod(folder, PRIVATE_FOLDER)
+
+
 @contextlib.contextmanager
-def staged_folder(final: Path) -> Iterator[Path]:
-    """Yield an empty folder beside ``final``; when the body succeeds it replaces ``final`` atomically."""
+def staged_folder(final: Path, private: bool = False) -> Iterator[Path]:
+    """Yield an empty folder beside ``final``; when the body succeeds it replaces ``final`` atomically.
+
+    ``private``: the new output is readable by its owner only (files 0600, folders 0700) instead of
+    following the umask.
+    """
     owner = None
     try:
+        if private and not final.parent.exists():
+            final.parent.parent.mkdir(parents=True, exist_ok=True)
+            final.parent.mkdir(mode=PRIVATE_FOLDER, exist_ok=True)
         final.parent.mkdir(parents=True, exist_ok=True)
         recover(final)
         stage = final.with_name(f".{final.name}.{os.getpid()}.{secrets.token_hex(4)}.partial")
         owner = claim(stage)  # held until the staging folder is gone
-        stage.mkdir()
+        stage.mkdir(mode=PRIVATE_FOLDER if private else 0o777)
     except OSError as exc:
         if owner is not None:
             release(stage, owner)
         raise _write_error(final.parent, exc, "creating the output folder") from exc
     try:
         yield stage
+        if private:
+            make_private(stage)
         if final.exists() and exchange(stage, final):
             shutil.rmtree(stage, ignore_errors=True)  # now holds the previous output
         else:

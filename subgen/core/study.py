@@ -6,6 +6,7 @@
     spec = "../../specs/ms_exo.xlsx"   # relative to the study folder
     raw = "raw"                        # folder of raw EDC CSV exports
     adam_spec = "../../specs/ms_exo_adam.xlsx"   # optional: the ADaM spec workbook
+    private = true                     # optional: outputs readable by their owner only (files 0600, folders 0700)
 
 Everything else about the study (id, versions, data cut) is in the spec's Study sheet.
 """
@@ -32,6 +33,7 @@ class StudyConfig:
     spec_path: Path
     raw_dir: Path
     adam_spec_path: Path | None = None  # the ADaM workbook (study.toml adam_spec), when the study has one
+    private: bool = False  # study.toml private = true: every output file 0600 and folder 0700 (else the umask)
 
 
 def load_study(folder: Path | str, spec: Path | str | None = None) -> StudyConfig:
@@ -62,7 +64,13 @@ def load_study(folder: Path | str, spec: Path | str | None = None) -> StudyConfi
                              cfg)
     if problems:
         raise ProblemError(problems, f"{cfg_path}: the [study] section cannot be used")
-    return StudyConfig(folder, name, spec_path, raw_dir, adam)
+    private = cfg.get("private", False)
+    if not isinstance(private, bool):
+        raise ProblemError([Problem(str(cfg_path), None, "private", _toml_value(private),
+                                    "private must be true or false",
+                                    "write private = true (outputs readable by their owner only) or remove the line",
+                                    rule="STUDY-CONFIG")])
+    return StudyConfig(folder, name, spec_path, raw_dir, adam, private)
 
 
 def _study_table(cfg_path: Path) -> dict:

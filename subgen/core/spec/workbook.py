@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from subgen.core.problems import Problem, ProblemError
+from subgen.core.safe_text import append_text_row
 
 
 @dataclass(frozen=True)
@@ -104,11 +105,11 @@ def write_workbook(tables: dict[str, SheetTable], path: Path) -> None:
     wb.remove(wb.active)
     for name, table in tables.items():
         ws = wb.create_sheet(name)
-        ws.append(list(table.header))
+        append_text_row(ws, list(table.header))
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for _, cells in table.rows:
-            ws.append([_typed(c) for c in cells])
+            append_text_row(ws, [_typed(c) for c in cells])  # text such as "=1+1" stays text, never a formula
         ws.freeze_panes = "A2"
     # A fixed creation time keeps rebuilt workbooks comparable.
     wb.properties.created = dt.datetime(2000, 1, 1)
