@@ -19,6 +19,7 @@ import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,9 @@ from sdtm.engine import BuildContext
 from subgen.core.problems import Problem
 from subgen.core.raw import FILE_COL, LINEAGE_COLS, ROW_COL, SPEC_LINEAGE
 from subgen.core.spec.model import Dataset, Form
+
+if TYPE_CHECKING:  # for annotations only: the engine's BuildContext
+    from sdtm.engine import BuildContext
 
 #: Personal values at least this long are also looked for inside longer text (contacts, names);
 #: shorter ones (initials) only as a whole cell, so "HBS" does not match inside ordinary words.
@@ -133,11 +137,12 @@ def with_origin(problems: list[Problem], datasets: dict[str, pd.DataFrame]) -> l
 def _declared_columns(form: Form, columns: Iterable) -> tuple[dict[str, str], list[str]]:
     """Personal Data Columns of ``form`` matched to the raw header case-insensitively: (declared -> raw column,
     declared names the header lacks)."""
-    by_upper = {}
+    by_upper: dict[str, str] = {}
     for c in columns:
         if c not in LINEAGE_COLS:
             by_upper.setdefault(str(c).strip().upper(), c)
-    found, missing = {}, []
+    found: dict[str, str] = {}
+    missing: list[str] = []
     for declared in form.personal_data:
         actual = by_upper.get(declared.strip().upper())
         if actual is None:

@@ -29,10 +29,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from bad_input_kit import copy_study, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bad_input_kit import copy_study, run_cli
 from subgen.core.atomic import staged_folder
 from subgen.core.problems import Problem, ProblemError, problems_frame
 from subgen.core.safe_text import CSV_PREFIX, csv_text, formula_like, neutralise, write_csv, xml_text
@@ -62,7 +62,8 @@ def test_numeric_columns_are_never_touched_and_clean_frames_keep_their_bytes() -
     frame = pd.DataFrame({"text": ["a", "-5", "=1+1"], "n": [-5, -1, 3], "x": [-1.5, None, 2.0],
                           "i": pd.array([-3, None, 1], dtype="Int64")})
     rows = list(csv.reader(io.StringIO(csv_text(frame), newline="")))
-    assert rows == [["text", "n", "x", "i"], ["a", "-5", "-1.5", "-3"], ["-5", "-1", "", ""], ["'=1+1", "3", "2.0", "1"]]
+    assert rows == [["text", "n", "x", "i"], ["a", "-5", "-1.5", "-3"], ["-5", "-1", "", ""],
+                    ["'=1+1", "3", "2.0", "1"]]
     clean = frame.iloc[:2]
     assert csv_text(clean) == clean.to_csv(index=False, lineterminator="\n")
 
@@ -218,9 +219,9 @@ def test_random_hostile_text_comes_back_as_inert_text_from_every_report_writer(v
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(HOSTILE)
 def test_random_hostile_text_in_the_spec_stays_text_in_define_xml(text: str) -> None:
+    import test_export_define as T
     from lxml import etree
 
-    import test_export_define as T
     from export.define import build_define, define_bytes
     from subgen.core.spec.model import Comment
 
@@ -273,7 +274,8 @@ def test_annotated_crf_is_a_regular_pdf_inside_the_study_folder(tmp_path: Path) 
 
     os.symlink("/etc/hostname", tmp_path / "s" / "link.pdf")
     p = _crf_problem(study, "link.pdf")
-    assert p.message == f"{tmp_path}/s/link.pdf is a symbolic link (or lies in a linked folder), not a file of the study"
+    assert p.message == (f"{tmp_path}/s/link.pdf is a symbolic link (or lies in a linked folder), not a file of "
+                         "the study")
     assert p.fix.startswith("copy the annotated CRF (the PDF itself, not a link to it) into the study folder")
 
     os.symlink(tmp_path / "s" / "docs", tmp_path / "s" / "linked")  # a linked folder, even to a real PDF

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,7 @@ def neutralise(value: Any) -> Any:
     return CSV_PREFIX + value if isinstance(value, str) and formula_like(value) else value
 
 
-def _str_test(series: pd.Series, test) -> np.ndarray:
+def _str_test(series: pd.Series, test: Callable[[Any], pd.Series]) -> np.ndarray:
     """``test`` (a ``Series.str`` method call) over a column's text cells: a bool array, False for non-text."""
     if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
         return np.zeros(len(series), dtype=bool)
@@ -123,7 +123,7 @@ def xml_text(text: str) -> str:
     return _XML_ILLEGAL.sub(REPLACEMENT, text)
 
 
-def append_text_row(ws, values: Iterable[Any]) -> None:
+def append_text_row(ws: Any, values: Iterable[Any]) -> None:
     """Append one row to an openpyxl worksheet, every text value as a string cell (never a formula or error)."""
     values = [xml_text(v) if isinstance(v, str) else v for v in values]
     ws.append(values)
