@@ -19,7 +19,6 @@ import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -28,9 +27,6 @@ from sdtm.engine import BuildContext
 from subgen.core.problems import Problem
 from subgen.core.raw import FILE_COL, LINEAGE_COLS, ROW_COL, SPEC_LINEAGE
 from subgen.core.spec.model import Dataset, Form
-
-if TYPE_CHECKING:  # for annotations only: the engine's BuildContext
-    from sdtm.engine import BuildContext
 
 #: Personal values at least this long are also looked for inside longer text (contacts, names);
 #: shorter ones (initials) only as a whole cell, so "HBS" does not match inside ordinary words.
