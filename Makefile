@@ -6,7 +6,10 @@ STAMP  := $(VENV)/.installed
 OUT    ?= out
 STUDIES ?= studies/ms_exo studies/t2dm_exo
 
-.PHONY: sdtm adam all validate package report test lint demo-data spec-text clean help bench
+# Test workers (pytest-xdist); JOBS=0 runs the tests in one process.
+JOBS   ?= 2
+
+.PHONY: sdtm adam all validate package report test test-fast lint demo-data spec-text clean help bench
 
 help:
 	@echo "make sdtm       build SDTM (XPT + reports) for the demo studies into $(OUT)/"
@@ -15,7 +18,8 @@ help:
 	@echo "make validate   validate SDTM and ADaM (built first where missing); QA reports in $(OUT)/<study>/validation/"
 	@echo "make package    eCTD m5 folders (XPT, Dataset-JSON, define.xml, manifest) per study: $(OUT)/<study>/m5/"
 	@echo "make report     data review report (offline HTML) per study: $(OUT)/<study>/review/review.html"
-	@echo "make test       run the test suite"
+	@echo "make test       run the whole test suite (fast, study and slow tiers) on JOBS=$(JOBS) workers"
+	@echo "make test-fast  the quick loop: tests that need no demo-study build (pytest -m \"not study and not slow\")"
 	@echo "make lint       ruff (style, imports, bugbear) and mypy (types) on the product code"
 	@echo "make bench      benchmark the whole path on simulated MS studies (SIZES=\"500 5000 20000\"); JSON in bench/results/"
 	@echo "make demo-data  regenerate the committed demo raw data from the simulator"
@@ -63,7 +67,11 @@ report: $(STAMP)
 
 test: $(STAMP)
 	@bash tools/ensure-chromium.sh
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(JOBS) $(PYTEST_ARGS)
+
+# No browser test is in this tier, so no chromium install either.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -n $(JOBS) -m "not study and not slow" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check subgen sdtm adam validation export report simulate bench tools tests

@@ -25,6 +25,8 @@ import pytest
 from bad_input_kit import (ANY, Expect, copy_study, leftovers, matching_lines, raw_line, run_cli, set_raw,
                            tree_digest)
 
+pytestmark = pytest.mark.study  # every group builds a whole corrupted copy of ms_exo
+
 
 def _xpt(folder: Path, name: str) -> pd.DataFrame:
     frame, _ = pyreadstat.read_xport(str(folder / f"{name}.xpt"))

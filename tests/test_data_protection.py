@@ -69,6 +69,7 @@ def _refuse(name: str):
     return refuse
 
 
+@pytest.mark.slow  # the whole pipeline on a copy of ms_exo
 def test_whole_pipeline_runs_with_sockets_blocked(tmp_path: Path, monkeypatch) -> None:
     copy = copy_study(tmp_path, previous_output=False)
     _NoNetwork.attempts = []
@@ -182,7 +183,7 @@ def test_personal_column_mapped_by_mistake_stops_the_run(tmp_path: Path, edit, c
     assert tree_digest(copy.final) == before and leftovers(copy) == []
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module")  # a whole ms_exo build: its tests are marked study
 def on_purpose(tmp_path_factory) -> Path:
     """The MS study with initials (SUPPDM SUBJINIT) and birth date (DM.BRTHDTC) mapped on purpose."""
     copy = copy_study(tmp_path_factory.mktemp("on_purpose"), previous_output=False)
@@ -195,6 +196,7 @@ def on_purpose(tmp_path_factory) -> Path:
     return copy.final
 
 
+@pytest.mark.study
 def test_birth_date_only_when_the_spec_maps_it(on_purpose: Path) -> None:
     # enrol.csv line 2: 101001 BRTHDAT UN-UNK-1959 (year only) -> BRTHDTC 1959; line 3: 101002 UN-UNK-1976.
     dm = _xpt(on_purpose, "dm").set_index("USUBJID")
@@ -202,6 +204,7 @@ def test_birth_date_only_when_the_spec_maps_it(on_purpose: Path) -> None:
     assert list(dm.columns)[-1] == "BRTHDTC"  # in the place the spec's Order gives it
 
 
+@pytest.mark.study
 def test_initials_mapped_on_purpose_are_exactly_the_raw_values(on_purpose: Path) -> None:
     # enrol.csv: 101001 HBS, 101002 SKG; one SUBJINIT record per subject (21 enrolled).
     supp = _xpt(on_purpose, "suppdm")
@@ -232,6 +235,7 @@ def test_scan_fails_the_run_on_personal_data_no_mapping_names(tmp_path: Path, fi
     assert tree_digest(copy.final) == before and leftovers(copy) == []
 
 
+@pytest.mark.study  # two whole ms_exo builds
 def test_initials_equal_to_a_value_the_spec_declares_are_no_leak(tmp_path: Path) -> None:
     """Found by the 20,000-subject benchmark: a subject's initials POL equal TS's country code (FCNTRY POL).
 

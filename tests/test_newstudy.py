@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bad_input_kit import run_cli
 from conftest import read
 from subgen.newstudy import DOMAINS, init_study
 from subgen.core.problems import ProblemError
@@ -24,9 +25,8 @@ def new_study(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def built_new(new_study: Path) -> Path:
     out = new_study.parent / "out"
-    done = subprocess.run([sys.executable, "-m", "subgen.cli", "sdtm", "--study", str(new_study), "--out", str(out)],
-                          capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout + done.stderr
+    code, stdout, stderr = run_cli(["sdtm", "--study", str(new_study), "--out", str(out)])  # in-process: no import
+    assert code == 0, stdout + stderr
     return out / "trial_x" / "sdtm"
 
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import matplotlib.image
 import pytest
 
-from report.review import write_review
+from bad_input_kit import run_cli
 from browser import page_requests, render
+from report.review import write_review
 
 pytestmark = pytest.mark.slow
 
@@ -125,9 +124,8 @@ def test_the_page_refers_to_nothing_outside(reviews):
 
 def test_cli_report(adam_built, root, tmp_path):
     shutil.copytree(adam_built["t2dm_exo"].parent, tmp_path / "t2dm_exo")
-    done = subprocess.run([sys.executable, "-m", "subgen.cli", "report", "--study", str(root / "studies/t2dm_exo"),
-                           "--out", str(tmp_path)], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    code, _, stderr = run_cli(["report", "--study", str(root / "studies/t2dm_exo"), "--out", str(tmp_path)])
+    assert code == 0, stderr
     assert (tmp_path / "t2dm_exo" / "review" / "review.html").is_file()
 
 

@@ -177,6 +177,7 @@ def test_rerun_is_byte_identical(root: Path, built, tmp_path: Path) -> None:
         assert (built["ms_exo"] / name).read_bytes() == (again / name).read_bytes()
 
 
+@pytest.mark.study  # a whole ms_exo build
 def test_undeclared_raw_file_is_reported(root: Path, tmp_path: Path) -> None:
     import shutil
 

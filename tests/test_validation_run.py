@@ -23,11 +23,13 @@ STUDIES = ("ms_exo", "t2dm_exo")
 
 
 @pytest.fixture(scope="module")
-def validated(root: Path, built: dict, adam_built: dict) -> dict:
-    """Both demo studies validated once (SDTM and ADaM), reports written beside their output."""
-    out = {}
+def validated(root: Path, built: dict, adam_built: dict, tmp_path_factory) -> dict:
+    """Both demo studies validated once (SDTM and ADaM), reports written beside a copy of their output (the
+    session's build stays as built for the other modules, whatever the order they run in)."""
+    out, out_root = {}, tmp_path_factory.mktemp("validated")
     for study in STUDIES:
-        out_root = built[study].parent.parent
+        shutil.copytree(built[study], out_root / study / "sdtm")
+        shutil.copytree(adam_built[study], out_root / study / "adam")
         result = validate_study(root / "studies" / study, out_root)
         out[study] = (result, write_reports(result, out_root / study / "validation"), out_root)
     return out
