@@ -6,8 +6,11 @@ STAMP  := $(VENV)/.installed
 OUT    ?= out
 STUDIES ?= studies/ms_exo studies/t2dm_exo
 
-# Test workers (pytest-xdist); JOBS=0 runs the tests in one process.
+# Test workers (pytest-xdist); JOBS=0 runs the tests in one process. --dist loadfile keeps a module's tests on
+# one worker (its module fixtures are built once); --no-loadscope-reorder keeps the order tests/conftest.py
+# gives (modules with slow tests first), so that the longest module does not start last.
 JOBS   ?= 2
+XDIST  := -n $(JOBS) --dist loadfile --no-loadscope-reorder
 
 .PHONY: sdtm adam all validate package report test test-fast lint demo-data spec-text clean help bench
 
@@ -67,11 +70,11 @@ report: $(STAMP)
 
 test: $(STAMP)
 	@bash tools/ensure-chromium.sh
-	$(BIN)/python -m pytest -q -n $(JOBS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q $(XDIST) $(PYTEST_ARGS)
 
 # No browser test is in this tier, so no chromium install either.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -n $(JOBS) -m "not study and not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q $(XDIST) -m "not study and not slow" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check subgen sdtm adam validation export report simulate bench tools tests
