@@ -1,0 +1,136 @@
+"""Named functions for the rules of the rule table that are not a condition on a record.
+
+A rule row names one with ``function = "..."`` (and passes ``args = {...}``). Each function takes
+``(package, name, frame, prefix, args)`` - the package, the dataset's name, its frame, its domain
+prefix and the row's arguments - and returns one of:
+
+* a boolean Series over the frame's records (True: the record is faulty);
+* a :class:`DatasetHit` (the dataset as a whole is faulty: which variables, what values), or None
+  (the dataset is right);
+* or raises :class:`~validation.rulebase.NotApplicable` with the reason.
+
+Each function is small and vectorised; the metadata functions read the shipped SDTMIG 3.4 tables
+(:mod:`subgen.core.standards`) and the package's own metadata (labels, from the XPT or define.xml).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from subgen.core.expr.functions import text
+from subgen.core.standards import SDTMIG, ig_variables
+from validation.rulebase import NotApplicable, Package
+
+
+@dataclass(frozen=True)
+class DatasetHit:
+    """A finding on a whole dataset: the variables concerned and a short account of the values."""
+
+    variables: str | None
+    values: str | None
+
+
+RuleFunction = Callable[[Package, str, pd.DataFrame, str, Mapping[str, Any]], "pd.Series | DatasetHit | None"]
+_REGISTRY: dict[str, RuleFunction] = {}
+
+
+def rule_function(fn: RuleFunction) -> RuleFunction:
+    """Decorator: register ``fn`` under its name."""
+    _REGISTRY[fn.__name__] = fn
+    return fn
+
+
+def _ig(name: str, prefix: str) -> tuple[Any, ...]:
+    if name.upper().startswith("SUPP"):
+        prefix = "SUPPQUAL"
+    table = ig_variables().get((SDTMIG, prefix)) or ig_variables().get((SDTMIG, name.upper()))
+    if not table:
+        raise NotApplicable(f"{name} is not an SDTMIG 3.4 domain (no standard variable list)")
+    return table
+
+
+@rule_function
+def variable_order(package: Package, name: str, frame: pd.DataFrame, prefix: str,
+                   args: Mapping[str, Any]) -> DatasetHit | None:
+    """The dataset's standard variables are not in the SDTMIG order (variables the IG does not list are ignored)."""
+    table = _ig(name, prefix)
+    rank = {v.name: v.order for v in table}
+    present = [c for c in frame.columns if c in rank]
+    order = [rank[c] for c in present]
+    late = [present[i] for i in range(1, len(present)) if order[i] < max(order[:i])]
+    if not late:
+        return None
+    expected = sorted(present, key=lambda c: rank[c])
+    return DatasetHit(", ".join(late), "order in the dataset: " + " ".join(present) + "; SDTMIG order: "
+                      + " ".join(expected))
+
+
+@rule_function
+def expected_variables(package: Package, name: str, frame: pd.DataFrame, prefix: str,
+                       args: Mapping[str, Any]) -> DatasetHit | None:
+    """An Expected (Exp) variable of the SDTMIG domain is not in the dataset."""
+    table = _ig(name, prefix)
+    missing = [v.name for v in table if v.core == "Exp" and v.name not in frame.columns]
+    return DatasetHit(", ".join(missing), None) if missing else None
+
+
+@rule_function
+def required_variables(package: Package, name: str, frame: pd.DataFrame, prefix: str,
+                       args: Mapping[str, Any]) -> DatasetHit | None:
+    """A Required (Req) variable of the SDTMIG domain is not in the dataset."""
+    table = _ig(name, prefix)
+    missing = [v.name for v in table if v.core == "Req" and v.name not in frame.columns]
+    return DatasetHit(", ".join(missing), None) if missing else None
+
+
+def _labels(package: Package, name: str) -> dict[str, str]:
+    meta = package.metadata.get(name)
+    if meta is None:
+        raise NotApplicable(f"no variable metadata (labels) for {name}")
+    return {v.name: v.label for v in meta.variables}
+
+
+@rule_function
+def label_longer_than(package: Package, name: str, frame: pd.DataFrame, prefix: str,
+                      args: Mapping[str, Any]) -> DatasetHit | None:
+    """A variable label has more than ``args.size`` characters."""
+    size = int(args.get("size", 40))
+    long = [v for v, label in _labels(package, name).items() if v in frame.columns and len(label or "") > size]
+    return DatasetHit(", ".join(long), None) if long else None
+
+
+@rule_function
+def not_in_dataset(package: Package, name: str, frame: pd.DataFrame, prefix: str,
+                   args: Mapping[str, Any]) -> pd.Series:
+    """``args.column`` holds a value that ``args.dataset``'s ``args.target`` does not (blank values never).
+
+    With ``args.by`` (a list of columns present in both), the value must occur for the same ``by`` values
+    (e.g. the subject's own records).
+    """
+    column = str(args["column"]).replace("--", prefix)
+    other_name, target = str(args["dataset"]), str(args.get("target", args["column"])).replace("--", prefix)
+    by = [str(b) for b in args.get("by", [])]
+    if column not in frame.columns:
+        raise NotApplicable(f"{column} absent")
+    other = package.get(other_name)
+    if other is None:
+        raise NotApplicable(f"the package has no {other_name} dataset (the rule reads it)")
+    if target not in other.columns or any(b not in frame.columns or b not in other.columns for b in by):
+        raise NotApplicable(f"{other_name}.{target} absent")
+    left = pd.DataFrame({b: text(frame[b]).to_numpy() for b in by} | {"v": text(frame[column]).to_numpy()})
+    right = pd.DataFrame({b: text(other[b]).to_numpy() for b in by} | {"v": text(other[target]).to_numpy()})
+    right = right.drop_duplicates()
+    right["_hit"] = True
+    merged = left.merge(right, on=[*by, "v"], how="left")
+    out = merged["_hit"].isna() & left["v"].ne("")
+    return pd.Series(out.to_numpy(), index=frame.index)
+
+
+#: Every rule function, by name.
+RULE_FUNCTIONS: Mapping[str, RuleFunction] = _REGISTRY
+
+__all__ = ["RULE_FUNCTIONS", "DatasetHit", "RuleFunction", "rule_function"]
