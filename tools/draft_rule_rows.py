@@ -1,11 +1,12 @@
 """Draft rows of validation/data/sdtm_rules.toml from the CDISC CORE rule.yml files (an authoring aid).
 
 Not part of the product (the product never reads ../shared); needs ruamel.yaml (installed with
-great-expectations).
+great-expectations). For each CORE rule whose check uses
 only operators our expression language has, it prints a TOML row: scope, level, the check
 translated into our expression language (``--`` kept for the domain prefix), lookups for Match
-Datasets keyed by USUBJID. The message and fix it drafts are placeholders a person replaces with
-our own words before the row is committed; rules it cannot translate are listed on stderr with why.
+Datasets keyed by USUBJID (DM only: a lookup reads one record per subject), and a message that says
+literally what the check finds and a fix, both in our words, for a person to review before the row is
+committed. Rules it cannot translate are listed on stderr with why.
 
     python tools/draft_rule_rows.py [CORE-000022 ...] > /tmp/draft.toml
 """
