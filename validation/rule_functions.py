@@ -15,10 +15,12 @@ Each function is small and vectorised; the metadata functions read the shipped S
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from subgen.core.expr.functions import text
@@ -128,6 +130,31 @@ def not_in_dataset(package: Package, name: str, frame: pd.DataFrame, prefix: str
     merged = left.merge(right, on=[*by, "v"], how="left")
     out = merged["_hit"].isna() & left["v"].ne("")
     return pd.Series(out.to_numpy(), index=frame.index)
+
+
+@rule_function
+def variable_name_longer_than(package: Package, name: str, frame: pd.DataFrame, prefix: str,
+                              args: Mapping[str, Any]) -> DatasetHit | None:
+    """A variable name has more than ``args.size`` characters."""
+    size = int(args.get("size", 8))
+    long = [c for c in frame.columns if len(str(c)) > size]
+    return DatasetHit(", ".join(long), None) if long else None
+
+
+@rule_function
+def text_value_matches(package: Package, name: str, frame: pd.DataFrame, prefix: str,
+                       args: Mapping[str, Any]) -> pd.Series:
+    """A text variable's value matches ``args.pattern`` from its start (values as stored, not trimmed)."""
+    compiled = re.compile(str(args["pattern"]))
+    hit = pd.Series(False, index=frame.index)
+    for col in frame.columns:
+        values = frame[col]
+        if pd.api.types.is_numeric_dtype(values.dtype):
+            continue
+        codes, uniques = pd.factorize(values.astype(object).where(values.notna(), ""), use_na_sentinel=False)
+        found = np.array([isinstance(v, str) and compiled.match(v) is not None for v in uniques], dtype=bool)
+        hit |= found[codes] if len(found) else False
+    return hit
 
 
 #: Every rule function, by name.

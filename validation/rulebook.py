@@ -177,6 +177,9 @@ def expand(check: str, prefix: str) -> str:
 def domain_of(name: str, frame: pd.DataFrame) -> str:
     """The domain a dataset belongs to: its DOMAIN value when it has one (split datasets), else its name."""
     if "DOMAIN" in frame.columns and len(frame):
+        first = frame["DOMAIN"].iloc[0]
+        if isinstance(first, str) and first.strip():
+            return first.strip().upper()
         values = frame["DOMAIN"].dropna().astype(str).str.strip()
         values = values[values.ne("")]
         if len(values):
@@ -289,10 +292,10 @@ def _report_columns(rule: TableRule, expr: Expression | None, frame: pd.DataFram
 
 
 def _record_findings(rule: TableRule, name: str, frame: pd.DataFrame, hit: pd.Series, cols: list[str],
-                     prefix: str) -> pd.DataFrame:
+                     prefix: str) -> pd.DataFrame | None:
     hit = hit.reindex(frame.index).fillna(False).astype(bool)
     if not hit.any():
-        return no_findings()
+        return None
     rows = frame[hit]
     usubjid = rows["USUBJID"].astype("string") if "USUBJID" in rows else None
     values = pairs(rows, cols) if cols else None
@@ -336,10 +339,10 @@ def run_table_rule(rule: TableRule, package: Package) -> Checked:
                 cols = _report_columns(rule, expr, frame, prefix)
                 found.append(_dataset_finding(rule, name, ", ".join(cols) or None, None, prefix))
         else:
-            found.append(_record_findings(rule, name, frame, result, _report_columns(rule, expr, frame, prefix),
-                                          prefix))
-    findings = pd.concat([f for f in found if len(f)], ignore_index=True) if any(len(f) for f in found) \
-        else no_findings()
+            hits = _record_findings(rule, name, frame, result, _report_columns(rule, expr, frame, prefix), prefix)
+            if hits is not None:
+                found.append(hits)
+    findings = pd.concat(found, ignore_index=True) if found else no_findings()
     if not checked:
         reasons = sorted(set(na.values()))
         raise NotApplicable("; ".join(f"{', '.join(sorted(n for n in na if na[n] == r))}: {r}" for r in reasons))

@@ -212,7 +212,7 @@ def mask(node: Node, read: Resolver, exact: bool = False) -> pd.Series:
     which combines with Series as usual; :func:`evaluate` spreads it over the rows.
     """
     if isinstance(node, Call):
-        return _call(node, read)  # type: ignore[return-value]
+        return _call(node, read)
     if isinstance(node, Compare):
         return _compare(node, read, exact)
     if isinstance(node, InList):

@@ -150,6 +150,42 @@ def equal_ignoring_case(left: pd.Series, right: pd.Series | str) -> pd.Series:
     return pd.Series(np.asarray((a == b) & a.ne(""), dtype=bool), index=left.index)
 
 
+def _numbers(values: pd.Series | float | str, index: pd.Index) -> pd.Series:
+    if isinstance(values, pd.Series):
+        return pd.to_numeric(text(values), errors="coerce").astype("float64")
+    return pd.Series(float(values), index=index)
+
+
+def _number_compare(left: pd.Series, right: pd.Series | float | str, op: Callable[[pd.Series, pd.Series], pd.Series]
+                    ) -> pd.Series:
+    a, b = _numbers(left, left.index), _numbers(right, left.index)
+    return pd.Series(np.asarray(op(a, b).fillna(False), dtype=bool), index=left.index) & a.notna() & b.notna()
+
+
+@register("num_lt")
+def num_lt(left: pd.Series, right: pd.Series | float | str) -> pd.Series:
+    """True where both read as numbers (a text column too) and ``left`` is smaller; otherwise never."""
+    return _number_compare(left, right, lambda a, b: a < b)
+
+
+@register("num_le")
+def num_le(left: pd.Series, right: pd.Series | float | str) -> pd.Series:
+    """True where both read as numbers (a text column too) and ``left`` is not greater; otherwise never."""
+    return _number_compare(left, right, lambda a, b: a <= b)
+
+
+@register("num_gt")
+def num_gt(left: pd.Series, right: pd.Series | float | str) -> pd.Series:
+    """True where both read as numbers (a text column too) and ``left`` is greater; otherwise never."""
+    return _number_compare(left, right, lambda a, b: a > b)
+
+
+@register("num_ge")
+def num_ge(left: pd.Series, right: pd.Series | float | str) -> pd.Series:
+    """True where both read as numbers (a text column too) and ``left`` is not smaller; otherwise never."""
+    return _number_compare(left, right, lambda a, b: a >= b)
+
+
 # --------------------------------------------------------------------------- ISO 8601 dates
 
 #: ISO 8601 date/time as SDTM writes it: YYYY[-MM[-DD[Thh[:mm[:ss[.f]]]]]], with "-" for unknown parts.
