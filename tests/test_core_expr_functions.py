@@ -5,7 +5,18 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from subgen.core.expr import Call, ColumnRef, ExprError, Num, Str, columns, evaluate, parse, row_condition
+from subgen.core.expr import (
+    Call,
+    ColumnRef,
+    ExprError,
+    Num,
+    Str,
+    columns,
+    evaluate,
+    parse,
+    row_condition,
+    where_clauses,
+)
 from subgen.core.expr.functions import FUNCTIONS
 
 
@@ -86,9 +97,14 @@ def test_exact_comparison_keeps_case() -> None:
 
 
 def test_calls_are_not_expressible_in_define_xml() -> None:
-    with pytest.raises(ExprError, match="Call"):
+    with pytest.raises(ExprError, match="(?i)call"):
         row_condition(parse("is_complete_date(AESTDTC)"), ())
 
 
 def test_every_function_has_a_docstring() -> None:
     assert all(f.doc for f in FUNCTIONS.values())
+
+
+def test_a_negated_call_is_not_expressible_in_define_xml() -> None:
+    with pytest.raises(ExprError, match="a function"):
+        where_clauses(parse("not is_complete_date(AESTDTC)"))
