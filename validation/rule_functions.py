@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from subgen.core.expr import ColumnRef, evaluate
 from subgen.core.expr.functions import text
 from subgen.core.standards import SDTMIG, ig_variables
 from validation.rulebase import NotApplicable, Package
@@ -110,8 +111,9 @@ def not_in_dataset(package: Package, name: str, frame: pd.DataFrame, prefix: str
                    args: Mapping[str, Any]) -> pd.Series:
     """``args.column`` holds a value that ``args.dataset``'s ``args.target`` does not (blank values never).
 
-    With ``args.by`` (a list of columns present in both), the value must occur for the same ``by`` values
-    (e.g. the subject's own records).
+    ``args.where``: a condition (expression language, case kept) the record must also meet.
+    ``args.found = true`` turns the test round: the value IS in the other dataset. With ``args.by``
+    (columns present in both), the value must occur for the same ``by`` values.
     """
     column = str(args["column"]).replace("--", prefix)
     other_name, target = str(args["dataset"]), str(args.get("target", args["column"])).replace("--", prefix)
@@ -128,8 +130,22 @@ def not_in_dataset(package: Package, name: str, frame: pd.DataFrame, prefix: str
     right = right.drop_duplicates()
     right["_hit"] = True
     merged = left.merge(right, on=[*by, "v"], how="left")
-    out = merged["_hit"].isna() & left["v"].ne("")
-    return pd.Series(out.to_numpy(), index=frame.index)
+    found = merged["_hit"].notna().to_numpy()
+    out = pd.Series((found if args.get("found") else ~found) & left["v"].ne("").to_numpy(), index=frame.index)
+    if args.get("where"):
+        out &= evaluate(expand(str(args["where"]), prefix), frame, _absent_as_null(frame), exact=True)
+    return out
+
+
+def expand(check: str, prefix: str) -> str:
+    """``--X`` -> ``<prefix>X`` (the rule table's domain prefix)."""
+    return re.sub(r"(?<![A-Za-z0-9_.`'])--(?=[A-Za-z])", prefix, check)
+
+
+def _absent_as_null(frame: pd.DataFrame) -> Callable[[ColumnRef], pd.Series]:
+    def read(ref: ColumnRef) -> pd.Series:
+        return frame[ref.key] if ref.key in frame.columns else pd.Series(pd.NA, index=frame.index, dtype="string")
+    return read
 
 
 @rule_function
