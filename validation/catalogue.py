@@ -1,18 +1,23 @@
 """Every rule validation can report, in one catalogue: the spec-generated dataset checks
 (:data:`subgen.core.conformance.suite.RULES`), the rules across datasets (:mod:`validation.rules_cross`,
-:mod:`validation.rules_adam`), and the package and waiver rules defined here.
+:mod:`validation.rules_adam`), the SDTM rule table (:mod:`validation.rulebook`,
+``validation/data/sdtm_rules.toml``), and the package and waiver rules defined here.
+
+Each rule's CORE id (the CDISC conformance rule it answers to, if any) is its own field, so every
+finding can carry it in its own column.
 
 Rule ids are stable: waivers and reviewers' guides refer to them.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping
 
 from subgen.core.conformance import suite
-from validation import rules_adam, rules_cross
+from validation import rulebook, rules_adam, rules_cross
 from validation.rulebase import CrossRule
 from validation.waivers import INVALID_RULE, UNUSED_RULE
 
@@ -26,11 +31,22 @@ class RuleInfo:
     title: str
     fix: str
     citation: str
-    kind: str  # "dataset" (spec-generated GX suite), "cross-dataset", "package", "waiver"
+    kind: str  # "dataset" (spec-generated GX suite), "cross-dataset", "rule table", "package", "waiver"
+    core: str = ""  # CDISC CORE id(s) the rule answers to, "; "-joined ("" when none)
 
 
-#: Rules across datasets, in run order.
-CROSS_RULES: tuple[CrossRule, ...] = rules_cross.RULES + rules_adam.RULES
+#: The SDTM rule table's rules, in table order.
+TABLE_RULES: tuple[CrossRule, ...] = rulebook.cross_rules()
+_TABLE_CORE = {r.id: r.core for r in rulebook.load_rules()}
+
+#: Rules across datasets, in run order (the rule table last).
+CROSS_RULES: tuple[CrossRule, ...] = rules_cross.RULES + rules_adam.RULES + TABLE_RULES
+_CORE_ID = re.compile(r"CORE-\d{6}")
+
+
+def core_ids(citation: str) -> str:
+    """The CORE ids a citation names, "; "-joined in order of appearance."""
+    return "; ".join(dict.fromkeys(_CORE_ID.findall(citation or "")))
 
 _PACKAGE = (
     RuleInfo("PKG-MISSING-DATASET", "Error", "a dataset the spec or define.xml declares has no XPT file",
@@ -54,9 +70,12 @@ _PACKAGE = (
 def _catalogue() -> dict[str, RuleInfo]:
     out: dict[str, RuleInfo] = {}
     for r in suite.RULES.values():
-        out[r.id] = RuleInfo(r.id, r.severity, r.title, r.fix, r.citation, "dataset")
+        out[r.id] = RuleInfo(r.id, r.severity, r.title, r.fix, r.citation, "dataset", core_ids(r.citation))
     for r in CROSS_RULES:
-        out[r.id] = RuleInfo(r.id, r.severity, r.title, r.fix, r.citation, "cross-dataset")
+        if r.id in _TABLE_CORE:
+            out[r.id] = RuleInfo(r.id, r.severity, r.title, r.fix, r.citation, "rule table", _TABLE_CORE[r.id])
+        else:
+            out[r.id] = RuleInfo(r.id, r.severity, r.title, r.fix, r.citation, "cross-dataset", core_ids(r.citation))
     for r in _PACKAGE:
         out[r.id] = r
     return out
@@ -65,4 +84,4 @@ def _catalogue() -> dict[str, RuleInfo]:
 #: Rule id -> :class:`RuleInfo` for every rule.
 RULES: Mapping[str, RuleInfo] = MappingProxyType(_catalogue())
 
-__all__ = ["CROSS_RULES", "RULES", "RuleInfo"]
+__all__ = ["CROSS_RULES", "RULES", "RuleInfo", "TABLE_RULES", "core_ids"]

@@ -43,10 +43,10 @@ HTML_NAME = "validation-report.html"
 _GX_ONLY = ("GX-EXECUTION-ERROR", "GX-NOT-RUN")  # carried on the check that failed to run, not run themselves
 
 SUMMARY_COLUMNS = ("Dataset", "Rule", "Severity", "Message", "Issues", "Waived")
-DETAIL_COLUMNS = ("Dataset", "Record", "USUBJID", "Variables", "Values", "Rule", "Check", "Severity", "Message",
-                  "Fix", "Count", "Waived", "Justification", "Waiver", "Approved By", "Approved On")
-RULE_COLUMNS = ("Rule", "Dataset", "Kind", "Severity", "Outcome", "Checks", "Issues", "Waived", "Reason", "Title",
-                "Citation")
+DETAIL_COLUMNS = ("Dataset", "Record", "USUBJID", "Variables", "Values", "Rule", "CORE ID", "Check", "Severity",
+                  "Message", "Fix", "Count", "Waived", "Justification", "Waiver", "Approved By", "Approved On")
+RULE_COLUMNS = ("Rule", "CORE ID", "Dataset", "Kind", "Severity", "Outcome", "Checks", "Issues", "Waived", "Reason",
+                "Title", "Citation")
 
 
 def details_frame(result: ValidationResult) -> pd.DataFrame:
@@ -54,7 +54,9 @@ def details_frame(result: ValidationResult) -> pd.DataFrame:
     f = result.findings
     return pd.DataFrame({
         "Dataset": f["dataset"], "Record": f["record"], "USUBJID": f["USUBJID"], "Variables": f["variables"],
-        "Values": f["values"], "Rule": f["rule"], "Check": f["check"], "Severity": f["severity"],
+        "Values": f["values"], "Rule": f["rule"],
+        "CORE ID": f["rule"].map(lambda r: RULES[r].core if r in RULES else "").astype("string"),
+        "Check": f["check"], "Severity": f["severity"],
         "Message": f["message"], "Fix": f["fix"], "Count": f["count"].fillna(1).astype("Int64"),
         "Waived": f["waived"].map({True: "Yes", False: "No"}).astype("string"), "Justification": f["justification"],
         "Waiver": f["waiver"], "Approved By": f["approved_by"], "Approved On": f["approved_on"],
@@ -96,7 +98,8 @@ def rules_frame(result: ValidationResult) -> pd.DataFrame:
         n = mine["count"].fillna(1).astype(int) if len(mine) else pd.Series(dtype=int)
         waived = mine["waived"].astype(bool) if len(mine) else pd.Series(dtype=bool)
         reasons = sorted({r.reason for r in runs if r.reason})
-        rows.append({"Rule": rule, "Dataset": dataset, "Kind": info.kind if info else "",
+        rows.append({"Rule": rule, "CORE ID": info.core if info else "", "Dataset": dataset,
+                     "Kind": info.kind if info else "",
                      "Severity": info.severity if info else "", "Outcome": worst([r.outcome for r in runs]),
                      "Checks": len(runs), "Issues": int(n[~waived].sum()) if len(n) else 0,
                      "Waived": int(n[waived].sum()) if len(n) else 0, "Reason": "; ".join(reasons),
@@ -104,7 +107,8 @@ def rules_frame(result: ValidationResult) -> pd.DataFrame:
     ran = {rule for rule, _ in groups}
     for rule_id, info in sorted(RULES.items()):
         if rule_id not in ran and rule_id not in _GX_ONLY:
-            rows.append({"Rule": rule_id, "Dataset": "*", "Kind": info.kind, "Severity": info.severity,
+            rows.append({"Rule": rule_id, "CORE ID": info.core, "Dataset": "*", "Kind": info.kind,
+                         "Severity": info.severity,
                          "Outcome": NOT_APPLICABLE, "Checks": 0, "Issues": 0, "Waived": 0,
                          "Reason": "no dataset in the package has what this rule applies to (e.g. no variable with a "
                                    "codelist, no declared range)", "Title": info.title, "Citation": info.citation})

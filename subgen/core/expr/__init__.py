@@ -20,6 +20,7 @@ Grammar of a spec cell (keywords in any case; precedence ``not`` > ``and`` > ``o
     test       := operand (= | != | < | <= | > | >=) operand
                 | column [not] in ( literal, ... )
                 | column is [not] blank
+                | name ( [operand, ...] )          a named function (subgen.core.expr.functions)
     operand    := column | literal
     column     := NAME | `any name` | form.NAME | form.`any name`      (a ` inside is written ``)
     literal    := 'text' | "text" | number        ('' or \\' for a quote inside; \\\\ for a backslash)
@@ -37,6 +38,7 @@ from subgen.core.expr.errors import ExprError, MissingColumnError
 from subgen.core.expr.evaluate import Resolver, check_columns, evaluate, evaluate_where
 from subgen.core.expr.nodes import (
                                     And,
+                                    Call,
                                     ColumnRef,
                                     Compare,
                                     Expression,
@@ -54,7 +56,7 @@ from subgen.core.expr.nodes import (
 from subgen.core.expr.parse import as_expression, parse, parse_where, parse_where_clause
 from subgen.core.expr.render import RangeCheck, range_checks, row_condition, where_clauses
 
-__all__ = ["And", "ColumnRef", "Compare", "ExprError", "Expression", "InList", "IsBlank", "Lit", "MissingColumnError",
-           "Node", "Not", "Num", "Operand", "Or", "RangeCheck", "Resolver", "Str", "as_expression", "check_columns",
-           "columns", "evaluate", "evaluate_where", "parse", "parse_where", "parse_where_clause", "range_checks",
-           "row_condition", "where_clauses"]
+__all__ = ["And", "Call", "ColumnRef", "Compare", "ExprError", "Expression", "InList", "IsBlank", "Lit",
+           "MissingColumnError", "Node", "Not", "Num", "Operand", "Or", "RangeCheck", "Resolver", "Str",
+           "as_expression", "check_columns", "columns", "evaluate", "evaluate_where", "parse", "parse_where",
+           "parse_where_clause", "range_checks", "row_condition", "where_clauses"]

@@ -40,8 +40,10 @@ import pandas as pd
 
 from subgen.core.expr.distinct import on_distinct, on_distinct_pairs
 from subgen.core.expr.errors import ExprError, missing_column
+from subgen.core.expr.functions import FUNCTIONS, function
 from subgen.core.expr.nodes import (
     And,
+    Call,
     ColumnRef,
     Compare,
     Expression,
@@ -89,13 +91,13 @@ def is_numeric(values: pd.Series) -> bool:
 # --------------------------------------------------------------------------- single tests
 
 
-def _text_compare(op: str, literal: str) -> Callable[[pd.Series], np.ndarray]:
+def _text_compare(op: str, literal: str, exact: bool = False) -> Callable[[pd.Series], np.ndarray]:
     wanted = literal.strip()
 
     def test(values: pd.Series) -> np.ndarray:
         text = as_text(values)
         if op in ("=", "!="):
-            equal = np.asarray(text.str.upper() == wanted.upper(), dtype=bool)
+            equal = np.asarray(text == wanted if exact else text.str.upper() == wanted.upper(), dtype=bool)
             return equal if op == "=" else ~equal
         if wanted == "":
             return np.zeros(len(text), dtype=bool)
@@ -109,7 +111,10 @@ def _number_compare(op: str, number: float) -> Callable[[pd.Series], np.ndarray]
     return test
 
 
-def _text_member(items: tuple[str, ...]) -> Callable[[pd.Series], np.ndarray]:
+def _text_member(items: tuple[str, ...], exact: bool = False) -> Callable[[pd.Series], np.ndarray]:
+    if exact:
+        kept = {v.strip() for v in items}
+        return lambda values: np.asarray(as_text(values).isin(kept), dtype=bool)
     wanted = {v.strip().upper() for v in items}
     return lambda values: np.asarray(as_text(values).str.upper().isin(wanted), dtype=bool)
 
@@ -123,7 +128,7 @@ def _number_member(items: tuple[float, ...], negated: bool) -> Callable[[pd.Seri
     return test
 
 
-def _column_compare(op: str, left: pd.Series, right: pd.Series) -> pd.Series:
+def _column_compare(op: str, left: pd.Series, right: pd.Series, exact: bool = False) -> pd.Series:
     if is_numeric(left) and is_numeric(right):
         hit = _met(_OPS[op](as_number(left), as_number(right)))
         return pd.Series(hit, index=left.index)
@@ -131,7 +136,10 @@ def _column_compare(op: str, left: pd.Series, right: pd.Series) -> pd.Series:
     def test(a: pd.Series, b: pd.Series) -> np.ndarray:
         ta, tb = as_text(a), as_text(b)
         if op in ("=", "!="):
-            equal = np.asarray(ta.str.upper().to_numpy() == tb.str.upper().to_numpy(), dtype=bool)
+            if exact:
+                equal = np.asarray(ta.to_numpy() == tb.to_numpy(), dtype=bool)
+            else:
+                equal = np.asarray(ta.str.upper().to_numpy() == tb.str.upper().to_numpy(), dtype=bool)
             return equal if op == "=" else ~equal
         filled = ta.ne("").to_numpy() & tb.ne("").to_numpy()
         return filled & np.asarray(_OPS[op](ta.to_numpy(dtype=object), tb.to_numpy(dtype=object)), dtype=bool)
@@ -139,25 +147,25 @@ def _column_compare(op: str, left: pd.Series, right: pd.Series) -> pd.Series:
     return on_distinct_pairs(test, left.reset_index(drop=True), right.reset_index(drop=True)).set_axis(left.index)
 
 
-def _compare(node: Compare, read: Resolver) -> pd.Series:
+def _compare(node: Compare, read: Resolver, exact: bool = False) -> pd.Series:
     values = read(node.left)
     right = node.right
     if isinstance(right, ColumnRef):
-        return _column_compare(node.op, values, read(right))
+        return _column_compare(node.op, values, read(right), exact)
     if isinstance(right, Num):
         test = _number_compare(node.op, right.value)
         if is_numeric(values):
             return pd.Series(test(values), index=values.index)
         return on_distinct(test, values)
-    return on_distinct(_text_compare(node.op, right.value), values)
+    return on_distinct(_text_compare(node.op, right.value, exact), values)
 
 
-def _member(node: InList, read: Resolver) -> pd.Series:
+def _member(node: InList, read: Resolver, exact: bool = False) -> pd.Series:
     values = read(node.operand)
     if node.items and all(isinstance(i, Num) for i in node.items):
         test = _number_member(tuple(i.value for i in node.items if isinstance(i, Num)), node.negated)
         return pd.Series(test(values), index=values.index) if is_numeric(values) else on_distinct(test, values)
-    hit = on_distinct(_text_member(tuple(i.text for i in node.items)), values)
+    hit = on_distinct(_text_member(tuple(i.text for i in node.items), exact), values)
     return ~hit if node.negated else hit
 
 
@@ -170,17 +178,50 @@ def _blank(node: IsBlank, read: Resolver) -> pd.Series:
     return ~blank if node.negated else blank
 
 
-def mask(node: Node, read: Resolver) -> pd.Series:
-    """The boolean Series of ``node`` (condition semantics) with columns read through ``read``."""
+def _call(node: Call, read: Resolver) -> pd.Series | np.bool_:
+    """A function call: column arguments read through ``read`` (or, for ``reads="names"``, whether they exist)."""
+    fn = function(node.name)
+    if fn is None:
+        raise ExprError(node.name, node.pos, f"there is no function {node.name}()",
+                        ", ".join(f"{n}()" for n in sorted(FUNCTIONS)), "function")
+    args: list[Any] = []
+    for arg in node.args:
+        if isinstance(arg, ColumnRef):
+            if fn.reads == "names":
+                try:  # a resolver may stand in for an absent column with a Series marked attrs["absent"]
+                    args.append(not read(arg).attrs.get("absent", False))
+                except KeyError:
+                    args.append(False)
+            else:
+                args.append(read(arg))
+        else:
+            args.append(arg.value)
+    result = fn.fn(*args)
+    if isinstance(result, pd.Series):
+        return result.astype(bool)
+    return np.bool_(bool(result))
+
+
+def mask(node: Node, read: Resolver, exact: bool = False) -> pd.Series:
+    """The boolean Series of ``node`` (condition semantics) with columns read through ``read``.
+
+    ``exact``: text ``=``, ``!=`` and ``in`` compare with case (the validation rules' semantics, as
+    CDISC's engine compares); by default they ignore case (the spec cells' semantics).
+
+    A function call that gives one value for the whole frame (``exists(X)``) returns a numpy bool,
+    which combines with Series as usual; :func:`evaluate` spreads it over the rows.
+    """
+    if isinstance(node, Call):
+        return _call(node, read)
     if isinstance(node, Compare):
-        return _compare(node, read)
+        return _compare(node, read, exact)
     if isinstance(node, InList):
-        return _member(node, read)
+        return _member(node, read, exact)
     if isinstance(node, IsBlank):
         return _blank(node, read)
     if isinstance(node, Not):
-        return ~mask(node.item, read)
-    parts = [mask(item, read) for item in node.items]
+        return ~mask(node.item, read, exact)
+    parts = [mask(item, read, exact) for item in node.items]
     out = parts[0]
     for part in parts[1:]:
         out = (out & part) if isinstance(node, And) else (out | part)
@@ -210,9 +251,22 @@ def check_columns(expr: Expression, available: Collection[str]) -> None:
     A bare word compared with a column that does not exist was most likely meant as a value: the
     message then says to quote it (``AETERM = Nausea`` -> ``AETERM = 'Nausea'``).
     """
+    named = {id(ref) for ref in _name_args(expr.root)}
     for node_ref in refs_of(expr.root):
-        if node_ref.key not in available:
+        if node_ref.key not in available and id(node_ref) not in named:
             raise missing_column(expr.text, node_ref.key, node_ref.pos, _suggestion(expr, node_ref))
+
+
+def _name_args(node: Node) -> list[ColumnRef]:
+    """Column arguments of calls that read only whether the column exists (never missing)."""
+    if isinstance(node, Call):
+        fn = function(node.name)
+        return [a for a in node.args if isinstance(a, ColumnRef)] if fn is not None and fn.reads == "names" else []
+    if isinstance(node, (And, Or)):
+        return [ref for item in node.items for ref in _name_args(item)]
+    if isinstance(node, Not):
+        return _name_args(node.item)
+    return []
 
 
 def _frame_reader(frame: pd.DataFrame) -> Resolver:
@@ -223,7 +277,8 @@ def _as_expression(expr: Expression | str) -> Expression:
     return parse(expr) if isinstance(expr, str) else expr
 
 
-def evaluate(expr: Expression | str | None, frame: pd.DataFrame, resolve: Resolver | None = None) -> pd.Series:
+def evaluate(expr: Expression | str | None, frame: pd.DataFrame, resolve: Resolver | None = None, *,
+             exact: bool = False) -> pd.Series:
     """Boolean mask of the rows of ``frame`` meeting ``expr`` (condition semantics; all True when none).
 
     ``expr`` is parsed with :func:`~subgen.core.expr.parse.parse` when given as text. A reference
@@ -238,7 +293,10 @@ def evaluate(expr: Expression | str | None, frame: pd.DataFrame, resolve: Resolv
         read = _frame_reader(frame)
     else:
         read = _checked(parsed, resolve)
-    return pd.Series(np.asarray(mask(parsed.root, read), dtype=bool), index=frame.index)
+    result = mask(parsed.root, read, exact)
+    if np.ndim(result) == 0:  # a function that answers for the whole frame (exists(X))
+        return pd.Series(bool(result), index=frame.index)
+    return pd.Series(np.asarray(result, dtype=bool), index=frame.index)
 
 
 def _checked(expr: Expression, resolve: Resolver) -> Resolver:

@@ -1,6 +1,8 @@
 """The grammar of both surfaces, as one lark LALR(1) grammar with two start symbols.
 
 ``condition`` is the spec-cell language (``AETERM = 'Crohn''s disease' and not AESER = 'Y'``);
+A condition may call a named function, ``is_complete_date(AESTDTC)`` or ``matches(AETERM, '^[A-Z]')``
+(arguments are columns or literals; the functions are in :mod:`subgen.core.expr.functions`).
 ``where`` is the Define-XML where-clause surface (``LBTESTCD EQ NFLP AND LBSPEC EQ "SERUM"``).
 Keywords are case-insensitive and end at a word boundary (``notable`` is a column, ``not`` a
 keyword). The contextual lexer lets a bare where value (``EQ CEREBROSPINAL FLUID``) and a column
@@ -26,6 +28,9 @@ condition: disjunction
         | operand COMPARATOR operand         -> comparison
         | operand NOT? IN value_list         -> membership
         | operand IS NOT? BLANK              -> blank_test
+        | NAME "(" [call_args] ")"           -> call
+
+call_args: operand ("," operand)* ","?
 
 value_list: "(" literal ("," literal)* ","? ")"
 ?operand: column | literal

@@ -105,7 +105,19 @@ class Not:
     item: Node
 
 
-Node = Compare | InList | IsBlank | And | Or | Not
+@dataclass(frozen=True)
+class Call:
+    """``name(arg, ...)``: a named boolean function (:mod:`subgen.core.expr.functions`) over columns and literals.
+
+    ``name`` is lower-cased; ``pos`` is the 1-based offset of the name (not part of equality).
+    """
+
+    name: str
+    args: tuple[Operand, ...]
+    pos: int = field(default=0, compare=False, hash=False)
+
+
+Node = Compare | InList | IsBlank | And | Or | Not | Call
 
 
 @dataclass(frozen=True)
@@ -136,6 +148,8 @@ def refs_of(node: Node) -> tuple[ColumnRef, ...]:
         return (node.left,) + ((node.right,) if isinstance(node.right, ColumnRef) else ())
     if isinstance(node, (InList, IsBlank)):
         return (node.operand,)
+    if isinstance(node, Call):
+        return tuple(arg for arg in node.args if isinstance(arg, ColumnRef))
     return tuple(ref for child in children(node) for ref in refs_of(child))
 
 

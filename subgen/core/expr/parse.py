@@ -14,9 +14,11 @@ from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from subgen.core.expr.errors import ExprError
+from subgen.core.expr.functions import FUNCTIONS
 from subgen.core.expr.grammar import NUMBER_PATTERN, parser
 from subgen.core.expr.nodes import (
     And,
+    Call,
     ColumnRef,
     Comparator,
     Compare,
@@ -147,6 +149,18 @@ def _blank_test(tree: Tree) -> IsBlank:
     return IsBlank(_subject(tree, "is blank", "AEENDTC is blank"), negated)
 
 
+def _call(tree: Tree) -> Call:
+    name = tree.children[0]
+    assert isinstance(name, Token)
+    if str(name).lower() not in FUNCTIONS:
+        raise _Fail(_pos(name), f"there is no function {name}() (the functions are {', '.join(sorted(FUNCTIONS))})",
+                    "is_complete_date(AESTDTC) or matches(AETERM, '^[A-Z]')")
+    args: tuple[Operand, ...] = ()
+    if len(tree.children) > 1 and isinstance(tree.children[1], Tree):
+        args = tuple(_operand(c) for c in tree.children[1].children if isinstance(c, Tree))
+    return Call(str(name).lower(), args, _pos(name))
+
+
 def _flatten(kind: type[And | Or], items: list[Node]) -> tuple[Node, ...]:
     out: list[Node] = []
     for item in items:
@@ -162,6 +176,8 @@ def _node(tree: Tree) -> Node:
         return _membership(tree)
     if kind == "blank_test":
         return _blank_test(tree)
+    if kind == "call":
+        return _call(tree)
     subs = [_node(c) for c in tree.children if isinstance(c, Tree)]
     if kind == "negated":
         return Not(subs[0])
@@ -270,7 +286,7 @@ def _explain_condition(expected: set[str], found: str, text: str, position: int)
         return "the backtick ` is not closed", "`IT.AGE` > 18"
     if found.startswith(("&", "|")):
         return "conditions are joined with the words and / or", f"{col} = 'A' and OTHER = 'B'"
-    if "LPAR" in expected and "NOT" in expected:
+    if "LPAR" in expected and "NOT" in expected and "COMPARATOR" not in expected:
         return "expected a condition", f"{word if _WORD.fullmatch(word) else col} = 'Y'"
     if _VALUE <= expected:
         if found.startswith(("=", "<", ">")):

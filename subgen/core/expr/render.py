@@ -13,7 +13,19 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from subgen.core.expr.errors import ExprError
-from subgen.core.expr.nodes import And, ColumnRef, Comparator, Compare, Expression, InList, IsBlank, Node, Not, Or
+from subgen.core.expr.nodes import (
+    And,
+    Call,
+    ColumnRef,
+    Comparator,
+    Compare,
+    Expression,
+    InList,
+    IsBlank,
+    Node,
+    Not,
+    Or,
+)
 
 _DEFINE = {"=": "EQ", "!=": "NE", "<": "LT", "<=": "LE", ">": "GT", ">=": "GE"}
 _PANDAS = {"EQ": "==", "NE": "!=", "LT": "<", "LE": "<=", "GT": ">", "GE": ">="}
@@ -75,6 +87,8 @@ def _negate(expr: Expression, node: Node) -> Node:
         return InList(node.operand, node.items, not node.negated)
     if isinstance(node, IsBlank):
         return IsBlank(node.operand, not node.negated)
+    if isinstance(node, Call):
+        raise _unexpressible(expr, f"it uses {node.name}() (a function)")
     if node.op in _NEGATED and not isinstance(node.right, ColumnRef):
         return Compare(node.left, _NEGATED[node.op], node.right)
     raise _unexpressible(expr, f"it negates {node.left.key} {node.op} ... (Define-XML has no NOT, and the opposite "
