@@ -39,3 +39,15 @@ def test_ex_placebo_dose_is_zero_active_amount_in_particles_volume_in_vehicle_am
     unit = load_spec(ROOT / "specs" / "ms_exo.xlsx").codelist("UNIT")
     [term] = [t for t in unit.terms if t.term == "particles"]
     assert term.extended
+
+
+# --------------------------------------------------------------------------- 2. SV
+def test_sv_occur_only_on_planned_visits(built) -> None:
+    # SDTMIG 3.4 SV: SVOCCUR is null unless SVPRESP = Y (an unplanned visit is recorded because it happened).
+    for study in ("ms_exo", "t2dm_exo"):
+        sv = read(built[study], "sv")
+        unplanned = sv[_blank(sv["SVPRESP"])]
+        assert len(unplanned) >= 1 and set(unplanned["VISIT"]) == {"UNSCHEDULED"}
+        assert _blank(unplanned["SVOCCUR"]).all()
+        planned = sv[sv["SVPRESP"] == "Y"]
+        assert not _blank(planned["SVOCCUR"]).any() and set(planned["SVOCCUR"]) == {"Y", "N"}

@@ -17,7 +17,7 @@ def test_sv_unscheduled_and_missed_visits(built) -> None:
     sv = read(built["ms_exo"], "sv")
     # visit.csv 101015 "Unscheduled 1" 19-MAY-2025 between Month 9 (04-APR-2025, VISITNUM 5) and Month 12;
     # RFSTDTC 2024-07-08 -> 2025-05-19 is 315 days, so SVSTDY 316.
-    assert (5.01, "UNSCHEDULED", None, "Y", "2025-05-19", 316) in recs(
+    assert (5.01, "UNSCHEDULED", None, None, "2025-05-19", 316) in recs(
         sv, "MSEXO01-101015", ["VISITNUM", "VISIT", "SVPRESP", "SVOCCUR", "SVSTDTC", "SVSTDY"])
     # visit.csv 101004 Month 18 VISYN N "Subject unable to travel (family emergency)".
     assert (7, "MONTH 18", "Y", "N", "Subject unable to travel (family emergency)", None) in recs(
