@@ -51,3 +51,24 @@ def test_sv_occur_only_on_planned_visits(built) -> None:
         assert _blank(unplanned["SVOCCUR"]).all()
         planned = sv[sv["SVPRESP"] == "Y"]
         assert not _blank(planned["SVOCCUR"]).any() and set(planned["SVOCCUR"]) == {"Y", "N"}
+
+
+# --------------------------------------------------------------------------- 3. MH
+def test_mh_ongoing_relative_to_screening_not_to_the_reference_period(built) -> None:
+    # SDTMIG 3.4 MH assumption 5a: 'ongoing' at screening is MHENRTPT = ONGOING against MHENTPT (the screening
+    # visit date), not MHENRF (relative to RFSTDTC-RFENDTC, which screen failures do not have).
+    for study in ("ms_exo", "t2dm_exo"):
+        mh, dm, sv = (read(built[study], n) for n in ("mh", "dm", "sv"))
+        assert "MHENRF" not in mh.columns
+        screening = sv[sv["VISIT"] == "SCREENING"].set_index("USUBJID")["SVSTDTC"]
+        ongoing = mh[mh["MHENRTPT"] == "ONGOING"]
+        assert len(ongoing) == len(mh)  # the demo forms tick 'ongoing' on every row
+        assert (ongoing["MHENTPT"] == ongoing["USUBJID"].map(screening)).all()
+        assert (mh["MHDTC"] == mh["USUBJID"].map(screening)).all()
+        # MHDY (the IG's study day for MH: of MHDTC) is null for screen failures, negative for the others
+        rfst = mh["USUBJID"].map(dm.set_index("USUBJID")["RFSTDTC"]).fillna("")
+        assert _blank(mh.loc[rfst.eq(""), "MHDY"]).all() and rfst.eq("").any()
+        assert (mh.loc[rfst.ne(""), "MHDY"] < 0).all()
+        # MHSTDY is not an SDTMIG 3.4 MH variable (the IG has MHDY of MHDTC), so it is not added
+        assert "MHSTDY" not in mh.columns
+
