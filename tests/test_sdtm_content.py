@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import read
+
 from subgen.core.spec.loader import load_spec
 
 pytestmark = pytest.mark.slow  # builds both demo studies once per session (the ``built`` fixture)
@@ -72,3 +72,30 @@ def test_mh_ongoing_relative_to_screening_not_to_the_reference_period(built) -> 
         # MHSTDY is not an SDTMIG 3.4 MH variable (the IG has MHDY of MHDTC), so it is not added
         assert "MHSTDY" not in mh.columns
 
+
+# --------------------------------------------------------------------------- 4. EPOCH
+def test_epoch_in_ae_and_cm(built) -> None:
+    # FDA TCG: EPOCH in the events and interventions domains; the EPOCH of the start date.
+    for study in ("ms_exo", "t2dm_exo"):
+        dm = read(built[study], "dm").set_index("USUBJID")
+        for name, dtc in (("ae", "AESTDTC"), ("cm", "CMSTDTC")):
+            frame = read(built[study], name)
+            assert "EPOCH" in frame.columns
+            complete = frame[dtc].str.len() >= 10
+            after_consent = frame[dtc].str[:10] >= frame["USUBJID"].map(dm["RFICDTC"]).fillna("9999")
+            assert not _blank(frame.loc[complete & after_consent, "EPOCH"]).any(), (study, name)
+            assert _blank(frame.loc[~complete | ~after_consent, "EPOCH"]).all(), (study, name)
+    ae = read(built["ms_exo"], "ae")
+    assert {"TREATMENT", "FOLLOW-UP"} <= set(ae["EPOCH"])
+
+
+def test_epoch_compares_time_with_first_dose(built) -> None:
+    # A sample taken before the first infusion on the day of first dose is SCREENING, not TREATMENT.
+    for study in ("ms_exo", "t2dm_exo"):
+        lb = read(built[study], "lb")
+        rfx = lb["USUBJID"].map(read(built[study], "dm").set_index("USUBJID")["RFXSTDTC"]).fillna("")
+        same_day = (lb["LBDTC"].str[:10] == rfx.str[:10]) & (lb["LBDTC"].str.len() == 16) & (rfx.str.len() == 16)
+        pre, post = same_day & (lb["LBDTC"] < rfx), same_day & (lb["LBDTC"] >= rfx)
+        assert pre.sum() > 50, study
+        assert set(lb.loc[pre, "EPOCH"]) == {"SCREENING"}
+        assert set(lb.loc[post, "EPOCH"]) <= {"TREATMENT"}

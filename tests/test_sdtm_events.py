@@ -60,7 +60,8 @@ def test_mh_partial_dates_stay_partial(built) -> None:
     # 101002: Secondary progressive multiple sclerosis UN-UNK-2015.
     mh = read(built["ms_exo"], "mh")
     # 'ongoing' is relative to the screening visit (visit.csv 08-JAN-2024): MHENRTPT/MHENTPT, not MHENRF.
-    assert [(r["MHSEQ"], r["MHTERM"], r["MHSTDTC"], r["MHENRTPT"], r["MHENTPT"]) for r in rows(mh, "MSEXO01-101001")] == [
+    got = [(r["MHSEQ"], r["MHTERM"], r["MHSTDTC"], r["MHENRTPT"], r["MHENTPT"]) for r in rows(mh, "MSEXO01-101001")]
+    assert got == [
         (1, "Migraine", "2011-02-08", "ONGOING", "2024-01-08"),
         (2, "Primary progressive multiple sclerosis", "2015-06-06", "ONGOING", "2024-01-08")]
     assert rows(mh, "MSEXO01-101002")[0]["MHSTDTC"] == "2015"

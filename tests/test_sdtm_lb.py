@@ -55,6 +55,7 @@ def test_lb_ms_subject_101001(built) -> None:
     # line 13: 101001,Month 12,23-JAN-2025,08:55,Serum,Neurofilament light chain,19.8,pg/mL,,,,,,
     # First infusion 29-JAN-2024 11:20 (dosing.csv), so both Baseline samples are pre-dose -> LBLOBXFL Y.
     # 2024-01-29 -> 2025-01-23 is 360 days (leap year): LBDY 361; Month 12 starts FOLLOW-UP.
+    # The pre-dose Baseline samples (09:55 < 11:20) are in SCREENING: EPOCH compares date and time.
     lb = read(built["ms_exo"], "lb")
     assert len(rows(lb, "MSEXO01-101001")) == 20
     nfl = one(lb, "MSEXO01-101001", LBTESTCD="NFLP", LBSPEC="SERUM", VISIT="BASELINE")
@@ -62,7 +63,7 @@ def test_lb_ms_subject_101001(built) -> None:
         "Neurofilament Light Chain Protein", "NEUROLOGICAL BIOMARKERS", "21.0", "ng/L")
     assert (nfl["LBSTRESC"], nfl["LBSTRESN"], nfl["LBSTRESU"]) == ("21", approx(21.0), "ng/L")
     assert (nfl["LBLOBXFL"], nfl["VISITNUM"], nfl["EPOCH"], nfl["LBDTC"], nfl["LBDY"]) == (
-        "Y", 2, "TREATMENT", "2024-01-29T09:55", 1)
+        "Y", 2, "SCREENING", "2024-01-29T09:55", 1)
     assert nfl["LBNRIND"] is None and nfl["LBSTNRHI"] is None
 
     csf = one(lb, "MSEXO01-101001", LBTESTCD="NFLP", LBSPEC="CEREBROSPINAL FLUID", VISIT="BASELINE")
@@ -92,7 +93,9 @@ def test_lb_ms_discontinued_101012(built) -> None:
     recs = rows(lb, "MSEXO01-101012")
     assert len(recs) == 9
     assert {r["VISIT"] for r in recs} == {"BASELINE", "MONTH 3", "MONTH 6"}
-    assert {r["EPOCH"] for r in recs} == {"TREATMENT"}  # never reached Month 12, so no FOLLOW-UP
+    # never reached Month 12, so no FOLLOW-UP; the Baseline samples before the 11:45 infusion are SCREENING
+    assert {r["EPOCH"] for r in recs} == {"SCREENING", "TREATMENT"}
+    assert {r["EPOCH"] for r in recs if r["VISIT"] == "BASELINE"} == {"SCREENING"}
     csf = one(lb, "MSEXO01-101012", LBTESTCD="NFLP", LBSPEC="CEREBROSPINAL FLUID")
     assert (csf["LBORRES"], csf["LBSTRESN"], csf["LBSTRESU"], csf["LBLOBXFL"], csf["LBDTC"]) == (
         "862", approx(862), "ng/L", "Y", "2024-05-30T11:20")
