@@ -294,7 +294,7 @@ def lab_form(c: Cohort, rs: Streams) -> pd.DataFrame:
     add(main, 3, {1: cp_b, 4: cp_3}, lambda v: fmt_fixed(v, 2), "Serum", "C-peptide", "ng/mL", "0.8", "3.1", "Y")
     add(main, 4, {1: il6_b, 4: il6_3}, lambda v: fmt_fixed(v, 1), "Serum", "IL-6", "pg/mL", "", "7.0", "Y")
     add(main, 5, {1: il10_b, 4: il10_3}, il10_txt, "Serum", "IL-10", "pg/mL", "", "9.1", "Y")
-    add(main, 6, {1: dd_b, 4: dd_3}, gint, "Plasma", "D-dimer", "ng/mL", "", "500", "Y", nd=c.at("lab_nd"))
+    add(main, 6, {1: dd_b, 4: dd_3}, gint, "Plasma", "D-dimer", "ng/mL FEU", "", "500", "Y", nd=c.at("lab_nd"))
     add(main, 7, {1: crp_b, 4: crp_3}, lambda v: fmt_fixed(v, 1), "Serum", "CRP", "mg/L", "", "5.0", "Y")
     us = np.nonzero(c.unsched)[0]
     rows.add(us, {"v": visit_key(c.unsched_after[us], True), "d": c.unsched_date[us], "o": np.zeros(us.shape[0])},

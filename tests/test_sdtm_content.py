@@ -99,3 +99,35 @@ def test_epoch_compares_time_with_first_dose(built) -> None:
         assert pre.sum() > 50, study
         assert set(lb.loc[pre, "EPOCH"]) == {"SCREENING"}
         assert set(lb.loc[post, "EPOCH"]) <= {"TREATMENT"}
+
+
+# --------------------------------------------------------------------------- 5. LB and variable order
+def test_lb_time_point_number_wherever_time_point_is_set(built) -> None:
+    lb = read(built["t2dm_exo"], "lb")
+    timed = ~_blank(lb["LBTPT"])
+    assert timed.sum() > 0
+    assert not _blank(lb.loc[timed, "LBTPTNUM"]).any() and _blank(lb.loc[~timed, "LBTPTNUM"]).all()
+    assert set(lb.loc[timed, "LBELTM"]) == {"PT2H"} and set(lb.loc[timed, "LBTPTREF"]) == {"STANDARD MEAL"}
+
+
+def test_d_dimer_in_fibrinogen_equivalent_units(built) -> None:
+    # CT UNIT offers ug/L FEU (C158292) and ug/L DDU: a D-dimer result names its calibration.
+    lb = read(built["t2dm_exo"], "lb")
+    dd = lb[(lb["LBTESTCD"] == "DDIMER") & ~_blank(lb["LBORRES"])]
+    assert len(dd) and set(dd["LBORRESU"]) == set(dd["LBSTRESU"]) == {"ug/L FEU"}
+
+
+def test_every_dataset_follows_the_sdtmig_variable_order(built) -> None:
+    import pyreadstat
+
+    from subgen.core.standards import ig_variables
+
+    ig = ig_variables()
+    for study in ("ms_exo", "t2dm_exo"):
+        for path in sorted(built[study].glob("*.xpt")):
+            name = path.stem.upper()
+            key = ("SDTMIG 3.4", "SUPPQUAL" if name.startswith("SUPP") else name)
+            order = {v.name: i for i, v in enumerate(ig[key])}
+            _, meta = pyreadstat.read_xport(str(path), metadataonly=True)
+            ranks = [order[c] for c in meta.column_names if c in order]
+            assert ranks == sorted(ranks), (study, name, meta.column_names)

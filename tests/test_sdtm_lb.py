@@ -176,7 +176,7 @@ def test_lb_t2dm_withdrawn_201022(built) -> None:
     # line 350: 201022,Baseline,30-JUN-2025,07:00,Plasma,Glucose,184,mg/dL,70,100,Y,,,
     # line 351: 201022,Baseline,30-JUN-2025,09:30,Plasma,Glucose,247,mg/dL,,140,N,2 HOURS POST MEAL,,
     # line 352: 201022,Baseline,30-JUN-2025,07:00,Whole blood,HbA1c,8.5,%,4.0,5.6,Y,,,
-    # line 356: 201022,Baseline,30-JUN-2025,07:00,Plasma,D-dimer,355,ng/mL,,500,Y,,,
+    # line 356: 201022,Baseline,30-JUN-2025,07:00,Plasma,D-dimer,355,ng/mL FEU,,500,Y,,,
     # 184 x 0.0555 = 10.212; 247 x 0.0555 = 13.7085; first dose 10:25, so both glucoses are baseline.
     lb = read(built["t2dm_exo"], "lb")
     recs = rows(lb, "T2DMEXO01-201022")
@@ -192,7 +192,7 @@ def test_lb_t2dm_withdrawn_201022(built) -> None:
     assert one(lb, "T2DMEXO01-201022", LBTESTCD="HBA1C", VISIT="SCREENING")["LBLOBXFL"] is None
     dd = one(lb, "T2DMEXO01-201022", LBTESTCD="DDIMER")
     assert (dd["LBORRES"], dd["LBORRESU"], dd["LBSTRESN"], dd["LBSTRESU"], dd["LBCAT"]) == (
-        "355", "ug/L", approx(355), "ug/L", "COAGULATION")
+        "355", "ug/L FEU", approx(355), "ug/L FEU", "COAGULATION")
 
 
 def test_lb_t2dm_below_limit_and_not_done(built) -> None:
