@@ -9,14 +9,50 @@ the block (sites of 100 subjects, SITEID 201, 202, ...).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
 from .common import (
-    FULL, SMALL_INT_TEXT, UNK_DAY, UNK_MONTH, AERows, AETerm, CMSpec, Cohort, Rows, Streams, ae_frame, assemble,
-    cm_batch, cm_frame, const, day, ds_frame, elig_frame, fmt_date, fmt_fixed, fmt_int, fmt_time, forced_ae, initials,
-    lognormal, make_layout, mh_frame, partial_level, permuted_blocks, rand_frame, random_aes, sex_text,
-    to_weekday, visit_dates, visit_frame, visit_key, years_between,
+    FULL,
+    SMALL_INT_TEXT,
+    UNK_DAY,
+    UNK_MONTH,
+    AERows,
+    AETerm,
+    CMSpec,
+    Cohort,
+    Rows,
+    Streams,
+    ae_frame,
+    assemble,
+    cm_batch,
+    cm_frame,
+    const,
+    day,
+    ds_frame,
+    elig_frame,
+    fmt_date,
+    fmt_fixed,
+    fmt_int,
+    fmt_time,
+    forced_ae,
+    initials,
+    last_contact,
+    lognormal,
+    make_layout,
+    mh_frame,
+    partial_level,
+    permuted_blocks,
+    rand_frame,
+    random_aes,
+    sex_text,
+    to_weekday,
+    visit_dates,
+    visit_frame,
+    visit_key,
+    years_between,
 )
 
 STUDY = "T2DMEXO01"
@@ -447,7 +483,7 @@ def generate(seed: int = DEFAULT_SEED, subjects: int = DEFAULT_SUBJECTS) -> dict
     missed_reason = np.where(c.at("missed_visit"), MISSED_VISIT_REASON, "").astype(object)
     dosing, dose_dates = dosing_form(c, rs)
     mh, htn, dys = mh_form(c, rs)
-    return {
+    forms = {
         "enrol": enrol_form(c, rs),
         "elig": elig_frame(c, failed),
         "rand": rand_frame(c, ARMS),
@@ -457,6 +493,8 @@ def generate(seed: int = DEFAULT_SEED, subjects: int = DEFAULT_SUBJECTS) -> dict
         "ae": ae_form(c, rs, dose_dates),
         "cm": cm_form(c, rs, htn, dys),
         "mh": mh,
-        "ds": ds_frame(c, status, spec),
+        "ds": None,  # filled below, at the last contact (after the AE follow-up)
         "dqol": dqol_form(c, rs),
     }
+    forms["ds"] = ds_frame(replace(c, ds_date=last_contact(c, forms["ae"])), status, spec)
+    return forms

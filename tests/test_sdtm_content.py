@@ -131,3 +131,31 @@ def test_every_dataset_follows_the_sdtmig_variable_order(built) -> None:
             _, meta = pyreadstat.read_xport(str(path), metadataonly=True)
             ranks = [order[c] for c in meta.column_names if c in order]
             assert ranks == sorted(ranks), (study, name, meta.column_names)
+
+
+# --------------------------------------------------------------------------- 6. AE
+CRITERIA = ("AESDTH", "AESLIFE", "AESHOSP", "AESDISAB", "AESCONG", "AESMIE")
+
+
+def test_ae_serious_events_carry_a_seriousness_criterion(built, root) -> None:
+    # The raw AE form collects the criteria (simulate/); AESER = Y only with at least one criterion Y.
+    for study in ("ms_exo", "t2dm_exo"):
+        ae = read(built[study], "ae")
+        assert set(CRITERIA) <= set(ae.columns)
+        ticked = ae[list(CRITERIA)].eq("Y").any(axis=1)
+        assert (ticked == ae["AESER"].eq("Y")).all(), study
+        assert ae.loc[ae["AESER"] == "N", list(CRITERIA)].apply(_blank).all().all()
+    ae = read(built["t2dm_exo"], "ae")
+    assert ae["AESER"].eq("Y").sum() >= 1
+    # ae.csv: 201016's community acquired pneumonia, hospitalised
+    pneu = ae[(ae["USUBJID"] == "T2DMEXO01-201016") & (ae["AEDECOD"] == "Pneumonia")].iloc[0]
+    assert (pneu["AESER"], pneu["AESHOSP"], pneu["AESMIE"]) == ("Y", "Y", "N")
+
+
+def test_no_ae_ends_after_the_last_contact(built) -> None:
+    # RFPENDTC is the last contact, including the AE follow-up after the last visit.
+    for study in ("ms_exo", "t2dm_exo"):
+        ae, dm = read(built[study], "ae"), read(built[study], "dm").set_index("USUBJID")
+        end = ae["AEENDTC"].where(ae["AEENDTC"].str.len() >= 10)
+        rfpen = ae["USUBJID"].map(dm["RFPENDTC"])
+        assert not (end.notna() & (end.str[:10] > rfpen)).any(), study
