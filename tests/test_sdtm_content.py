@@ -159,3 +159,20 @@ def test_no_ae_ends_after_the_last_contact(built) -> None:
         end = ae["AEENDTC"].where(ae["AEENDTC"].str.len() >= 10)
         rfpen = ae["USUBJID"].map(dm["RFPENDTC"])
         assert not (end.notna() & (end.str[:10] > rfpen)).any(), study
+
+
+# --------------------------------------------------------------------------- 7. TS
+def test_ts_fda_expected_parameters(built) -> None:
+    # FDA Study Data TCG: PCLAS for interventional studies, CURTRT for an add-on design, ADAPT, EXTTIND, OBJSEC.
+    for study, extra in (("ms_exo", set()), ("t2dm_exo", {"CURTRT"})):
+        ts = read(built[study], "ts")
+        params = set(ts["TSPARMCD"])
+        assert {"PCLAS", "ADAPT", "EXTTIND", "OBJSEC"} | extra <= params, study
+        assert not _blank(ts["TSPARM"]).any()
+        # a parameter without a value says why in TSVALNF, never with text such as UNK in TSVAL
+        assert not ts["TSVAL"].isin(["UNK", "NA", "UNKNOWN"]).any()
+        assert (_blank(ts["TSVAL"]) == ~_blank(ts["TSVALNF"])).all()
+    t2 = read(built["t2dm_exo"], "ts").set_index("TSPARMCD")
+    assert t2.loc["ADDON", "TSVAL"] == "Y" and "standard therapy" in t2.loc["CURTRT", "TSVAL"].lower()
+    ms = read(built["ms_exo"], "ts").set_index("TSPARMCD")
+    assert _blank(pd.Series([ms.loc["REGID", "TSVAL"]])).all() and ms.loc["REGID", "TSVALNF"] == "UNK"
