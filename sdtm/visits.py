@@ -168,21 +168,36 @@ def epoch_starts(dm: pd.DataFrame, ta: pd.DataFrame, later: dict[str, pd.Series]
     return out.sort_values(["USUBJID", "ORDER"]).reset_index(drop=True)
 
 
-def assign_epochs(usubjid: pd.Series, dtc: pd.Series, starts: pd.DataFrame) -> pd.Series:
-    """EPOCH of each record: the subject's epoch with the latest start date on or before the record's date.
+def epoch_key(dtc: pd.Series, date_only: str) -> pd.Series:
+    """Sort key of --DTC values for epoch assignment: date and time (minutes) when the value has a time.
 
-    Dates only (a record on the day of first dose is in the treatment epoch, the day before in
-    screening); records before the first epoch, with partial or missing dates, or of subjects
-    without epochs get a missing EPOCH.
+    A value without a time is placed at ``date_only`` (``"00:00"`` for an epoch start, ``"23:59"``
+    for a record), so a date-only record on the day an epoch starts belongs to that epoch and a
+    timed one is compared with the start's time. Partial or missing dates give NaT.
     """
-    rec = pd.DataFrame({"USUBJID": usubjid.astype("string"), "DAY": dates.complete_date(dtc)}).reset_index()
+    text = dtc.astype("string")
+    day = dates.complete_date(text)
+    time = text.str.slice(11, 16)
+    time = time.where(time.str.fullmatch(r"\d\d:\d\d").fillna(False), date_only)
+    return day + pd.to_timedelta(time.fillna(date_only) + ":00")
+
+
+def assign_epochs(usubjid: pd.Series, dtc: pd.Series, starts: pd.DataFrame) -> pd.Series:
+    """EPOCH of each record: the subject's epoch with the latest start on or before the record's date/time.
+
+    Date and time are compared when both the record and the epoch start have a time (a pre-dose
+    sample on the day of first dose, before RFXSTDTC's time, is still in screening); a record
+    without a time belongs to the epoch that starts on its day. Records before the first epoch,
+    with partial or missing dates, or of subjects without epochs get a missing EPOCH.
+    """
+    rec = pd.DataFrame({"USUBJID": usubjid.astype("string"), "DAY": epoch_key(dtc, "23:59")}).reset_index()
     rec = rec[rec["DAY"].notna()].sort_values(["DAY", "index"])
-    st = starts.assign(DAY=dates.complete_date(starts["START"]), USUBJID=starts["USUBJID"].astype("string"))
+    st = starts.assign(DAY=epoch_key(starts["START"], "00:00"), USUBJID=starts["USUBJID"].astype("string"))
     st = st.sort_values(["DAY", "ORDER"])[["USUBJID", "DAY", "EPOCH"]]
     out = pd.Series(pd.NA, index=usubjid.index, dtype="string")
     if rec.empty or st.empty:
         return out
-    # On a day where two epochs start, the later one (sorted last) wins: merge_asof takes the last match.
+    # When two epochs start at the same moment, the later one (sorted last) wins: merge_asof takes the last match.
     hit = pd.merge_asof(rec, st, on="DAY", by="USUBJID", direction="backward")
     out.loc[hit["index"].values] = hit["EPOCH"].astype("string").values
     return out
@@ -198,7 +213,8 @@ def derive_epoch(frame: pd.DataFrame, mapping: Mapping, ctx: MappingContext) -> 
     at RFICDTC (first epoch, e.g. SCREENING), RFXSTDTC (second, e.g. TREATMENT) and at the
     subject's date of the named visit (SV.SVSTDTC when SV is built, else the earliest complete
     --DTC of this dataset's records at that visit). A record belongs to the epoch with the latest
-    start on or before its date (dates compared, times ignored: the first-dose day is TREATMENT).
+    start on or before its date and time (times compared when both have one: a pre-dose record on the
+    first-dose day is in the first epoch; a record without a time on that day is TREATMENT).
     Partial dates, dates before RFICDTC, and subjects without DM dates give a missing EPOCH.
     """
     dtc_var, later_visits = parse_epoch_value(mapping.value)

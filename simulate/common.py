@@ -16,10 +16,10 @@ Conventions
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -482,7 +482,7 @@ class AERows:
     start_level: np.ndarray
 
     @staticmethod
-    def concat(parts: Sequence["AERows"]) -> "AERows":
+    def concat(parts: Sequence[AERows]) -> AERows:
         """Concatenate several ``AERows`` column-wise."""
         names = AERows.__dataclass_fields__.keys()
         return AERows(**{k: np.concatenate([getattr(p, k) for p in parts]) for k in names})
@@ -583,6 +583,23 @@ def forced_ae(subj: np.ndarray, start: np.ndarray, dur: int | None, pt: str, ter
     )
 
 
+SERIOUS_CRITERIA = ("AESDTH", "AESLIFE", "AESHOSP", "AESDISAB", "AESCONG", "AESMIE")
+# The criterion the investigator ticks for a serious AE, by preferred term (default: medically important).
+SERIOUS_BY_PT = {"Pneumonia": "AESHOSP"}
+
+
+def serious_criteria(ser: np.ndarray, pt: np.ndarray) -> dict[str, np.ndarray]:
+    """The seriousness criteria columns of the ae form: asked only when AESER is Y (blank otherwise).
+
+    A serious AE has exactly one criterion Y (hospitalisation for pneumonia, otherwise "other
+    medically important event"), the others N. Deterministic (no random draws), so adding the
+    columns leaves every other simulated value unchanged.
+    """
+    serious = np.asarray(ser) == "Y"
+    ticked = np.array([SERIOUS_BY_PT.get(p, "AESMIE") for p in np.asarray(pt).tolist()], dtype=object)
+    return {c: np.where(serious, np.where(ticked == c, "Y", "N"), "").astype(object) for c in SERIOUS_CRITERIA}
+
+
 def ae_frame(cohort: Cohort, rows: AERows) -> pd.DataFrame:
     """Format AE records into the ae form (AESPID numbered by start date)."""
     order = np.lexsort((np.arange(rows.subj.shape[0]), rows.start, rows.subj))
@@ -604,6 +621,7 @@ def ae_frame(cohort: Cohort, rows: AERows) -> pd.DataFrame:
         "AEONGO": np.where(ongoing, "Y", "N").astype(object),
         "AESEV": o(rows.sev),
         "AESER": o(rows.ser),
+        **serious_criteria(o(rows.ser), o(rows.pt)),
         "AEREL": o(rows.rel),
         "AEACN": o(rows.acn),
         "AEOUT": o(rows.out),
@@ -693,6 +711,22 @@ def elig_frame(cohort: Cohort, failed: Mapping[int, Sequence[str]]) -> pd.DataFr
         "IECRIT": crit,
     }
     return assemble(cohort, subj, cols, keys=(crit,))
+
+
+def last_contact(cohort: Cohort, ae: pd.DataFrame) -> np.ndarray:
+    """Each subject's last contact: the end-of-study date or, when later, the last AE end date followed up.
+
+    AEs are followed up after the last visit (up to 30 days), so the end-of-study form is completed
+    at the last contact: DS.DSDAT, and hence DM.RFPENDTC, is never before an AE end date.
+    """
+    end = pd.to_datetime(ae["AEENDAT"], format="%d-%b-%Y", errors="coerce")
+    days = (end.values.astype("datetime64[D]") - _EPOCH).astype(np.int64)
+    index = {s: i for i, s in enumerate(cohort.layout.subjid.tolist())}
+    subj = ae["SUBJID"].map(index).to_numpy()
+    out = np.asarray(cohort.ds_date, dtype=np.int64).copy()
+    ok = end.notna().to_numpy()
+    np.maximum.at(out, subj[ok].astype(np.int64), days[ok])
+    return out
 
 
 def ds_frame(cohort: Cohort, status: np.ndarray, spec: np.ndarray) -> pd.DataFrame:

@@ -8,16 +8,53 @@ carried by the subject at the same block position in every block.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
-from .safety_labs import add_safety_panel
 from .common import (
-    FULL, SMALL_INT_TEXT, UNK_DAY, UNK_MONTH, AERows, AETerm, CMSpec, Cohort, Rows, Streams, ae_frame, assemble,
-    cm_batch, cm_frame, const, day, ds_frame, elig_frame, fmt_date, fmt_fixed, fmt_int, fmt_time, forced_ae, initials,
-    lognormal, make_layout, mh_frame, partial_level, permuted_blocks, rand_frame, random_aes,
-    round_half, sex_text, to_weekday, visit_dates, visit_frame, visit_key, years_between,
+    FULL,
+    SMALL_INT_TEXT,
+    UNK_DAY,
+    UNK_MONTH,
+    AERows,
+    AETerm,
+    CMSpec,
+    Cohort,
+    Rows,
+    Streams,
+    ae_frame,
+    assemble,
+    cm_batch,
+    cm_frame,
+    const,
+    day,
+    ds_frame,
+    elig_frame,
+    fmt_date,
+    fmt_fixed,
+    fmt_int,
+    fmt_time,
+    forced_ae,
+    initials,
+    last_contact,
+    lognormal,
+    make_layout,
+    mh_frame,
+    partial_level,
+    permuted_blocks,
+    rand_frame,
+    random_aes,
+    round_half,
+    sex_text,
+    to_weekday,
+    visit_dates,
+    visit_frame,
+    visit_key,
+    years_between,
 )
+from .safety_labs import add_safety_panel
 
 STUDY = "MSEXO01"
 DEFAULT_SEED = 353921
@@ -600,7 +637,7 @@ def generate(seed: int = DEFAULT_SEED, subjects: int = DEFAULT_SUBJECTS,
     missed_reason = np.where(c.at("missed_visit"), MISSED_VISIT_REASON, "").astype(object)
     edss, edss_mat = edss_form(c, rs)
     dosing, kitlist, dose_dates = dosing_forms(c, rs)
-    return {
+    forms = {
         "enrol": enrol,
         "elig": elig_frame(c, failed),
         "rand": rand_frame(c, ARMS),
@@ -611,9 +648,11 @@ def generate(seed: int = DEFAULT_SEED, subjects: int = DEFAULT_SUBJECTS,
         "ae": ae_form(c, rs, dose_dates),
         "cm": cm_form(c, rs),
         "mh": mh_form(c, rs),
-        "ds": ds_frame(c, status, spec),
+        "ds": None,  # filled below, at the last contact (after the AE follow-up)
         "edss": edss,
         "sdmt": sdmt_form(c, rs),
         "mri": mri_form(c, rs, female),
         "msqol54": msqol_form(c, rs, edss_mat),
     }
+    forms["ds"] = ds_frame(replace(c, ds_date=last_contact(c, forms["ae"])), status, spec)
+    return forms

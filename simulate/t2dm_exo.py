@@ -9,14 +9,50 @@ the block (sites of 100 subjects, SITEID 201, 202, ...).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
 from .common import (
-    FULL, SMALL_INT_TEXT, UNK_DAY, UNK_MONTH, AERows, AETerm, CMSpec, Cohort, Rows, Streams, ae_frame, assemble,
-    cm_batch, cm_frame, const, day, ds_frame, elig_frame, fmt_date, fmt_fixed, fmt_int, fmt_time, forced_ae, initials,
-    lognormal, make_layout, mh_frame, partial_level, permuted_blocks, rand_frame, random_aes, sex_text,
-    to_weekday, visit_dates, visit_frame, visit_key, years_between,
+    FULL,
+    SMALL_INT_TEXT,
+    UNK_DAY,
+    UNK_MONTH,
+    AERows,
+    AETerm,
+    CMSpec,
+    Cohort,
+    Rows,
+    Streams,
+    ae_frame,
+    assemble,
+    cm_batch,
+    cm_frame,
+    const,
+    day,
+    ds_frame,
+    elig_frame,
+    fmt_date,
+    fmt_fixed,
+    fmt_int,
+    fmt_time,
+    forced_ae,
+    initials,
+    last_contact,
+    lognormal,
+    make_layout,
+    mh_frame,
+    partial_level,
+    permuted_blocks,
+    rand_frame,
+    random_aes,
+    sex_text,
+    to_weekday,
+    visit_dates,
+    visit_frame,
+    visit_key,
+    years_between,
 )
 
 STUDY = "T2DMEXO01"
@@ -294,7 +330,7 @@ def lab_form(c: Cohort, rs: Streams) -> pd.DataFrame:
     add(main, 3, {1: cp_b, 4: cp_3}, lambda v: fmt_fixed(v, 2), "Serum", "C-peptide", "ng/mL", "0.8", "3.1", "Y")
     add(main, 4, {1: il6_b, 4: il6_3}, lambda v: fmt_fixed(v, 1), "Serum", "IL-6", "pg/mL", "", "7.0", "Y")
     add(main, 5, {1: il10_b, 4: il10_3}, il10_txt, "Serum", "IL-10", "pg/mL", "", "9.1", "Y")
-    add(main, 6, {1: dd_b, 4: dd_3}, gint, "Plasma", "D-dimer", "ng/mL", "", "500", "Y", nd=c.at("lab_nd"))
+    add(main, 6, {1: dd_b, 4: dd_3}, gint, "Plasma", "D-dimer", "ng/mL FEU", "", "500", "Y", nd=c.at("lab_nd"))
     add(main, 7, {1: crp_b, 4: crp_3}, lambda v: fmt_fixed(v, 1), "Serum", "CRP", "mg/L", "", "5.0", "Y")
     us = np.nonzero(c.unsched)[0]
     rows.add(us, {"v": visit_key(c.unsched_after[us], True), "d": c.unsched_date[us], "o": np.zeros(us.shape[0])},
@@ -447,7 +483,7 @@ def generate(seed: int = DEFAULT_SEED, subjects: int = DEFAULT_SUBJECTS) -> dict
     missed_reason = np.where(c.at("missed_visit"), MISSED_VISIT_REASON, "").astype(object)
     dosing, dose_dates = dosing_form(c, rs)
     mh, htn, dys = mh_form(c, rs)
-    return {
+    forms = {
         "enrol": enrol_form(c, rs),
         "elig": elig_frame(c, failed),
         "rand": rand_frame(c, ARMS),
@@ -457,6 +493,8 @@ def generate(seed: int = DEFAULT_SEED, subjects: int = DEFAULT_SUBJECTS) -> dict
         "ae": ae_form(c, rs, dose_dates),
         "cm": cm_form(c, rs, htn, dys),
         "mh": mh,
-        "ds": ds_frame(c, status, spec),
+        "ds": None,  # filled below, at the last contact (after the AE follow-up)
         "dqol": dqol_form(c, rs),
     }
+    forms["ds"] = ds_frame(replace(c, ds_date=last_contact(c, forms["ae"])), status, spec)
+    return forms

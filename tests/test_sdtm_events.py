@@ -59,8 +59,11 @@ def test_mh_partial_dates_stay_partial(built) -> None:
     # mh.csv 101001: Migraine 08-FEB-2011 ongoing; Primary progressive multiple sclerosis 06-JUN-2015 ongoing.
     # 101002: Secondary progressive multiple sclerosis UN-UNK-2015.
     mh = read(built["ms_exo"], "mh")
-    assert [(r["MHSEQ"], r["MHTERM"], r["MHSTDTC"], r["MHENRF"]) for r in rows(mh, "MSEXO01-101001")] == [
-        (1, "Migraine", "2011-02-08", "ONGOING"), (2, "Primary progressive multiple sclerosis", "2015-06-06", "ONGOING")]
+    # 'ongoing' is relative to the screening visit (visit.csv 08-JAN-2024): MHENRTPT/MHENTPT, not MHENRF.
+    got = [(r["MHSEQ"], r["MHTERM"], r["MHSTDTC"], r["MHENRTPT"], r["MHENTPT"]) for r in rows(mh, "MSEXO01-101001")]
+    assert got == [
+        (1, "Migraine", "2011-02-08", "ONGOING", "2024-01-08"),
+        (2, "Primary progressive multiple sclerosis", "2015-06-06", "ONGOING", "2024-01-08")]
     assert rows(mh, "MSEXO01-101002")[0]["MHSTDTC"] == "2015"
 
 

@@ -55,6 +55,7 @@ def test_lb_ms_subject_101001(built) -> None:
     # line 13: 101001,Month 12,23-JAN-2025,08:55,Serum,Neurofilament light chain,19.8,pg/mL,,,,,,
     # First infusion 29-JAN-2024 11:20 (dosing.csv), so both Baseline samples are pre-dose -> LBLOBXFL Y.
     # 2024-01-29 -> 2025-01-23 is 360 days (leap year): LBDY 361; Month 12 starts FOLLOW-UP.
+    # The pre-dose Baseline samples (09:55 < 11:20) are in SCREENING: EPOCH compares date and time.
     lb = read(built["ms_exo"], "lb")
     assert len(rows(lb, "MSEXO01-101001")) == 20
     nfl = one(lb, "MSEXO01-101001", LBTESTCD="NFLP", LBSPEC="SERUM", VISIT="BASELINE")
@@ -62,7 +63,7 @@ def test_lb_ms_subject_101001(built) -> None:
         "Neurofilament Light Chain Protein", "NEUROLOGICAL BIOMARKERS", "21.0", "ng/L")
     assert (nfl["LBSTRESC"], nfl["LBSTRESN"], nfl["LBSTRESU"]) == ("21", approx(21.0), "ng/L")
     assert (nfl["LBLOBXFL"], nfl["VISITNUM"], nfl["EPOCH"], nfl["LBDTC"], nfl["LBDY"]) == (
-        "Y", 2, "TREATMENT", "2024-01-29T09:55", 1)
+        "Y", 2, "SCREENING", "2024-01-29T09:55", 1)
     assert nfl["LBNRIND"] is None and nfl["LBSTNRHI"] is None
 
     csf = one(lb, "MSEXO01-101001", LBTESTCD="NFLP", LBSPEC="CEREBROSPINAL FLUID", VISIT="BASELINE")
@@ -92,7 +93,9 @@ def test_lb_ms_discontinued_101012(built) -> None:
     recs = rows(lb, "MSEXO01-101012")
     assert len(recs) == 9
     assert {r["VISIT"] for r in recs} == {"BASELINE", "MONTH 3", "MONTH 6"}
-    assert {r["EPOCH"] for r in recs} == {"TREATMENT"}  # never reached Month 12, so no FOLLOW-UP
+    # never reached Month 12, so no FOLLOW-UP; the Baseline samples before the 11:45 infusion are SCREENING
+    assert {r["EPOCH"] for r in recs} == {"SCREENING", "TREATMENT"}
+    assert {r["EPOCH"] for r in recs if r["VISIT"] == "BASELINE"} == {"SCREENING"}
     csf = one(lb, "MSEXO01-101012", LBTESTCD="NFLP", LBSPEC="CEREBROSPINAL FLUID")
     assert (csf["LBORRES"], csf["LBSTRESN"], csf["LBSTRESU"], csf["LBLOBXFL"], csf["LBDTC"]) == (
         "862", approx(862), "ng/L", "Y", "2024-05-30T11:20")
@@ -173,7 +176,7 @@ def test_lb_t2dm_withdrawn_201022(built) -> None:
     # line 350: 201022,Baseline,30-JUN-2025,07:00,Plasma,Glucose,184,mg/dL,70,100,Y,,,
     # line 351: 201022,Baseline,30-JUN-2025,09:30,Plasma,Glucose,247,mg/dL,,140,N,2 HOURS POST MEAL,,
     # line 352: 201022,Baseline,30-JUN-2025,07:00,Whole blood,HbA1c,8.5,%,4.0,5.6,Y,,,
-    # line 356: 201022,Baseline,30-JUN-2025,07:00,Plasma,D-dimer,355,ng/mL,,500,Y,,,
+    # line 356: 201022,Baseline,30-JUN-2025,07:00,Plasma,D-dimer,355,ng/mL FEU,,500,Y,,,
     # 184 x 0.0555 = 10.212; 247 x 0.0555 = 13.7085; first dose 10:25, so both glucoses are baseline.
     lb = read(built["t2dm_exo"], "lb")
     recs = rows(lb, "T2DMEXO01-201022")
@@ -189,7 +192,7 @@ def test_lb_t2dm_withdrawn_201022(built) -> None:
     assert one(lb, "T2DMEXO01-201022", LBTESTCD="HBA1C", VISIT="SCREENING")["LBLOBXFL"] is None
     dd = one(lb, "T2DMEXO01-201022", LBTESTCD="DDIMER")
     assert (dd["LBORRES"], dd["LBORRESU"], dd["LBSTRESN"], dd["LBSTRESU"], dd["LBCAT"]) == (
-        "355", "ug/L", approx(355), "ug/L", "COAGULATION")
+        "355", "ug/L FEU", approx(355), "ug/L FEU", "COAGULATION")
 
 
 def test_lb_t2dm_below_limit_and_not_done(built) -> None:

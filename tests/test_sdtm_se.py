@@ -47,15 +47,16 @@ def test_t2dm_subject_201001(built) -> None:
 
 @pytest.mark.parametrize("study", STUDIES)
 def test_epoch_in_findings_matches_se(built, study: str) -> None:
-    # The element whose start date is the latest on or before the record's date gives the EPOCH (dates
-    # only: a record on the first-dose day is in TREATMENT).
+    # The element whose start is the latest on or before the record's date and time gives the EPOCH (a record
+    # without a time belongs to the element starting that day; a timed one before RFXSTDTC's time does not).
     se = read(built[study], "se")
-    se = se.assign(DAY=pd.to_datetime(se["SESTDTC"].str[:10]))
+    se = se.assign(DAY=pd.to_datetime(se["SESTDTC"], format="ISO8601"))
     for name in ("lb", "qs", "ex"):
         frame = read(built[study], name)
         dtc = next(c for c in (f"{name.upper()}DTC", f"{name.upper()}STDTC") if c in frame.columns)
-        rec = frame[frame[dtc].str.len() >= 10].assign(DAY=lambda f: pd.to_datetime(f[dtc].str[:10]))
-        rec = rec.reset_index().sort_values("DAY")
+        rec = frame[frame[dtc].str.len() >= 10]
+        key = rec[dtc].where(rec[dtc].str.len() >= 16, rec[dtc].str[:10] + "T23:59")
+        rec = rec.assign(DAY=pd.to_datetime(key, format="ISO8601")).reset_index().sort_values("DAY")
         hit = pd.merge_asof(rec, se.sort_values("DAY")[["USUBJID", "DAY", "EPOCH"]], on="DAY", by="USUBJID",
                             suffixes=("", "_SE"))
         assert (hit["EPOCH"].fillna("") == hit["EPOCH_SE"].fillna("")).all(), (name, hit[hit["EPOCH"] != hit[

@@ -29,21 +29,16 @@ def test_suppdm_randno_both_studies(built) -> None:
         assert len(supp) == dm["ARMCD"].fillna("").ne("").sum()
 
 
-def test_ex_lot_and_suppex_particles_from_kit_list(built) -> None:
+def test_ex_lot_and_particles_from_kit_list(built) -> None:
     # dosing.csv line 6: 101002 Baseline kit K0119; kitlist.csv line 6: K0119 lot EXO-L01, 2.2E+10 particles.
     # Month 6 (dosing line 8) kit K0143: lot EXO-L02, 2.1E+10. 101001 (placebo) kits carry 0 particles.
+    # The particle count is the active amount EXDOSE (no SUPPEX qualifier any more).
     ex = read(built["ms_exo"], "ex")
-    supp = read(built["ms_exo"], "suppex")
     s2 = ex[ex["USUBJID"] == "MSEXO01-101002"].set_index("VISIT")
     assert s2.loc["BASELINE", ["EXTRT", "EXLOT", "EXROUTE"]].tolist() == ["MSC-DERIVED EXOSOMES", "EXO-L01", "INTRAVENOUS"]
     assert s2.loc["MONTH 6", "EXLOT"] == "EXO-L02"
-    q = supp[supp["USUBJID"] == "MSEXO01-101002"].set_index("IDVARVAL")
-    base_seq = str(int(s2.loc["BASELINE", "EXSEQ"]))
-    assert q.loc[base_seq, ["IDVAR", "QNAM", "QVAL"]].tolist() == ["EXSEQ", "PARTCNT", "22000000000"]
-    assert q.loc[str(int(s2.loc["MONTH 6", "EXSEQ"])), "QVAL"] == "21000000000"
-    placebo = supp[supp["USUBJID"] == "MSEXO01-101001"]
-    assert set(placebo["QVAL"]) == {"0"}
-    assert len(supp) == len(ex)  # one particle count per administration
+    assert s2.loc["BASELINE", "EXDOSE"] == 2.2e10 and s2.loc["MONTH 6", "EXDOSE"] == 2.1e10
+    assert set(ex.loc[ex["USUBJID"] == "MSEXO01-101001", "EXDOSE"]) == {0}
     recon = pd.read_csv(built["ms_exo"] / "reports" / "reconciliation.csv").set_index("form")
     assert recon.loc["kitlist", "read_only"] == recon.loc["kitlist", "rows_in"] == 78  # every kit looked up
 

@@ -17,7 +17,7 @@ def test_sv_unscheduled_and_missed_visits(built) -> None:
     sv = read(built["ms_exo"], "sv")
     # visit.csv 101015 "Unscheduled 1" 19-MAY-2025 between Month 9 (04-APR-2025, VISITNUM 5) and Month 12;
     # RFSTDTC 2024-07-08 -> 2025-05-19 is 315 days, so SVSTDY 316.
-    assert (5.01, "UNSCHEDULED", None, "Y", "2025-05-19", 316) in recs(
+    assert (5.01, "UNSCHEDULED", None, None, "2025-05-19", 316) in recs(
         sv, "MSEXO01-101015", ["VISITNUM", "VISIT", "SVPRESP", "SVOCCUR", "SVSTDTC", "SVSTDY"])
     # visit.csv 101004 Month 18 VISYN N "Subject unable to travel (family emergency)".
     assert (7, "MONTH 18", "Y", "N", "Subject unable to travel (family emergency)", None) in recs(
@@ -54,12 +54,13 @@ def test_ex_unblinded_treatment_and_study_days(built) -> None:
     ex = read(built["ms_exo"], "ex")
     # dosing.csv 101001 (rand Placebo): 29-JAN-2024 11:20-11:58, 29-APR-2024 10:30-11:13 (91 days later: EXSTDY 92),
     # 31-JUL-2024 12:05 (184 days: 185), 28-OCT-2024 12:05.
-    assert recs(ex, "MSEXO01-101001", ["EXSEQ", "EXTRT", "EXDOSE", "EXDOSU", "EXROUTE", "VISITNUM", "EXSTDTC",
-                                       "EXSTDY"]) == [
-        (1, "PLACEBO", 100, "mL", "INTRAVENOUS", 2, "2024-01-29T11:20", 1),
-        (2, "PLACEBO", 100, "mL", "INTRAVENOUS", 3, "2024-04-29T10:30", 92),
-        (3, "PLACEBO", 100, "mL", "INTRAVENOUS", 4, "2024-07-31T12:05", 185),
-        (4, "PLACEBO", 100, "mL", "INTRAVENOUS", 5, "2024-10-28T12:05", 274)]
+    # Placebo: EXDOSE 0 particles (SDTMIG EX assumption 2b); the 100 mL infusion is the vehicle amount EXVAMT.
+    assert recs(ex, "MSEXO01-101001", ["EXSEQ", "EXTRT", "EXDOSE", "EXDOSU", "EXVAMT", "EXVAMTU", "EXROUTE",
+                                       "VISITNUM", "EXSTDTC", "EXSTDY"]) == [
+        (1, "PLACEBO", 0, "particles", 100, "mL", "INTRAVENOUS", 2, "2024-01-29T11:20", 1),
+        (2, "PLACEBO", 0, "particles", 100, "mL", "INTRAVENOUS", 3, "2024-04-29T10:30", 92),
+        (3, "PLACEBO", 0, "particles", 100, "mL", "INTRAVENOUS", 4, "2024-07-31T12:05", 185),
+        (4, "PLACEBO", 0, "particles", 100, "mL", "INTRAVENOUS", 5, "2024-10-28T12:05", 274)]
     # 101009 missed the Month 6 dose (EXYN N): three records, the skipped one is excluded, not lost.
     assert [r[0] for r in recs(ex, "MSEXO01-101009", ["VISIT"])] == ["BASELINE", "MONTH 3", "MONTH 9"]
     recon = pd.read_csv(built["ms_exo"] / "reports/reconciliation.csv").set_index("form").loc["dosing"]
