@@ -12,10 +12,11 @@ from subgen.core.conformance import gx_runner
 from subgen.core.conformance.outcomes import ISSUES
 from subgen.core.conformance.ranges import declared_ranges, ranges_for
 from subgen.core.conformance.suite import build_suite
+from subgen.core.expr import parse
 from subgen.core.problems import ProblemError
-from subgen.core.spec.cells import parse_range
+from subgen.core.spec.cells import CONDITION_ARGUMENTS, RawPart, parse_arguments, parse_range, parse_raw_ref
 from subgen.core.spec.loader import load_spec, spec_from_tables
-from subgen.core.spec.model import ValueRange
+from subgen.core.spec.model import Mapping, ValueRange
 from tests.spec_edit import load_tables, set_cell
 
 SPEC = Path(__file__).resolve().parents[1] / "specs" / "ms_exo.xlsx"
@@ -76,3 +77,70 @@ def test_a_range_on_a_character_variable_is_a_load_problem():
     found = [(p.row, p.column, p.message) for p in err.value.problems if p.rule == "SPEC-RANGE"]
     assert found == [(row, "Range", "RSORRES is a character variable; a Range needs a numeric (integer/float) "
                                     "variable")]
+
+
+# ------------------------------------------------------------------------------------------ Raw Column
+@pytest.mark.parametrize("text, parts, label", [
+    ("AGE", (RawPart(None, "AGE"),), "AGE"),
+    ("rand.ARM", (RawPart("rand", "ARM"),), "ARM"),
+    ("kitlist.LOTNO@KITNO", (RawPart("kitlist", "LOTNO", "KITNO"),), "LOTNO@KITNO"),
+    ("dosing.EXDAT+EXSTTIM", (RawPart("dosing", "EXDAT"), RawPart(None, "EXSTTIM")), "EXDAT+EXSTTIM"),
+    ("LBDAT + LBTIM", (RawPart(None, "LBDAT"), RawPart(None, "LBTIM")), "LBDAT + LBTIM"),
+])
+def test_parse_raw_ref(text: str, parts: tuple[RawPart, ...], label: str):
+    ref = parse_raw_ref(text)
+    assert (ref.text, ref.parts, ref.label) == (text, parts, label)
+    assert ref.reads_other_form is (parts[0].form is not None)
+
+
+def test_later_parts_share_the_first_parts_form():
+    assert parse_raw_ref("dosing.EXDAT+EXSTTIM").resolved("ex") == (RawPart("dosing", "EXDAT"),
+                                                                    RawPart("dosing", "EXSTTIM"))
+    assert parse_raw_ref("EXDAT+EXSTTIM").resolved("ex") == (RawPart("ex", "EXDAT"), RawPart("ex", "EXSTTIM"))
+    assert RawPart("kitlist", "LOTNO", "KITNO").shown == "LOTNO@KITNO"
+
+
+def test_a_mapping_carries_its_raw_column_parsed():
+    mp = Mapping("EX", "dosing", "EXLOT", "assign_no_ct", "kitlist.LOTNO@KITNO")
+    assert mp.raw == parse_raw_ref("kitlist.LOTNO@KITNO")
+    assert Mapping("DM", "dm", "DOMAIN", "hardcode_ct", value="DM").raw is None
+    spec = load_spec(SPEC)
+    assert all((mp.raw is None) == (not mp.raw_column) for mp in spec.mappings)
+
+
+# ------------------------------------------------------------------------------------------ Arguments
+def test_parse_arguments_keeps_values_and_parses_conditions():
+    args = parse_arguments("dataset_add=DS; filter=DSDECOD = 'RANDOMIZED' and DSSTDTC is not blank; text=a = b")
+    assert args.as_dict() == {"dataset_add": "DS", "filter": "DSDECOD = 'RANDOMIZED' and DSSTDTC is not blank",
+                              "text": "a = b"}
+    assert args.condition("filter") == parse("DSDECOD = 'RANDOMIZED' and DSSTDTC is not blank")
+    assert args.condition("text") is None and "filter" in CONDITION_ARGUMENTS
+    assert parse_arguments(None).as_dict() == {}
+    for bad, why in [("source", "has no '='"), ("a=1; a=2", "given twice"), ("rule=CHG <=", "cannot read")]:
+        with pytest.raises(ValueError, match=why):
+            parse_arguments(bad)
+
+
+ADAM = SPEC.with_name("ms_exo_adam.xlsx")
+
+
+def test_the_adam_loader_gives_each_step_its_arguments():
+    spec = load_spec(ADAM)
+    crit = next(s for s in spec.derivations if s.function == "derive_var_crit")
+    assert crit.args is not None and crit.args.condition("rule") == parse("CHG <= -4")
+
+
+@pytest.mark.parametrize("arguments, column_value, message, rule", [
+    ("text=x; rule", "text=x; rule", "argument 'rule' has no '='", "SPEC-DERIVATION"),
+    ("text=x; rule=CHG <= ", "CHG <=", "cannot read condition", "SPEC-CONDITION"),
+])
+def test_a_bad_arguments_cell_is_a_load_problem_with_its_cell(arguments: str, column_value: str, message: str,
+                                                              rule: str):
+    tables = load_tables(ADAM)
+    row = set_cell(tables, "Derivations", {"Function": "derive_var_crit"}, "Arguments", arguments)
+    with pytest.raises(ProblemError) as err:
+        spec_from_tables(tables, ADAM)
+    (p,) = err.value.problems
+    assert (p.where, p.row, p.column, p.value, p.rule) == (f"{ADAM} [Derivations]", row, "Arguments", column_value,
+                                                           rule)
+    assert message in p.message
