@@ -16,7 +16,7 @@ from subgen.core.expr import parse
 from subgen.core.problems import ProblemError
 from subgen.core.spec.cells import CONDITION_ARGUMENTS, RawPart, parse_arguments, parse_range, parse_raw_ref
 from subgen.core.spec.loader import load_spec, spec_from_tables
-from subgen.core.spec.model import Mapping, ValueRange
+from subgen.core.spec.model import Mapping, Source, ValueRange
 from tests.spec_edit import load_tables, set_cell
 
 SPEC = Path(__file__).resolve().parents[1] / "specs" / "ms_exo.xlsx"
@@ -144,3 +144,12 @@ def test_a_bad_arguments_cell_is_a_load_problem_with_its_cell(arguments: str, co
     assert (p.where, p.row, p.column, p.value, p.rule) == (f"{ADAM} [Derivations]", row, "Arguments", column_value,
                                                            rule)
     assert message in p.message
+
+
+# ------------------------------------------------------------------------------------------ item ranges
+def test_a_sources_result_columns_are_read_once():
+    src = Source("QS", "qol", "qol", result_column="MSQOL01..MSQOL03, MSQOL05")
+    assert src.result_columns == (("MSQOL01", "01"), ("MSQOL02", "02"), ("MSQOL03", "03"), ("MSQOL05", "05"))
+    assert src.result_columns is src.result_columns and src.is_repeated
+    with pytest.raises(ValueError, match="same prefix"):
+        _ = Source("QS", "qol", "qol", result_column="A01..B03").result_columns

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Literal
 
 from subgen.core.expr import ColumnRef, Compare, Expression, as_expression
@@ -236,9 +237,13 @@ class Source:
         """Parse a Filter given as text (the loader gives it parsed)."""
         object.__setattr__(self, "filter", as_expression(self.filter))
 
-    @property
+    @cached_property
     def result_columns(self) -> tuple[tuple[str, str], ...]:
-        """(raw column, item number) for each column the Result Column names (see :func:`expand_columns`)."""
+        """(raw column, item number) for each column the Result Column names (see :func:`expand_columns`).
+
+        Read once: the loader reads it when it checks the Sources sheet (a ValueError is reported
+        there), and every later use gets the same tuple.
+        """
         return expand_columns(self.result_column) if self.result_column else ()
 
     @property
