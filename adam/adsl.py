@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 
 from adam.registry import derivation
-from subgen.core.expr import evaluate
+from subgen.core.expr import Expression, evaluate
 
 
 @derivation()
-def derive_var_eosstt(dataset: pd.DataFrame, new_var: str, dataset_add: pd.DataFrame, filter: str,
+def derive_var_eosstt(dataset: pd.DataFrame, new_var: str, dataset_add: pd.DataFrame, filter: Expression,
                       status_var: str = "DSDECOD", completed: str = "COMPLETED",
                       by_vars: tuple[str, ...] = ("USUBJID",)) -> pd.DataFrame:
     """End-of-study status (ADaM CT SBJTSTAT): COMPLETED, DISCONTINUED, or ONGOING without a disposition record.

@@ -20,7 +20,7 @@ import pandas as pd
 from adam.dates import iso_to_sas
 from adam.engine import TRACE_COL
 from adam.registry import derivation
-from subgen.core.expr import columns, evaluate, parse
+from subgen.core.expr import Expression, as_expression, columns, evaluate
 from subgen.core.problems import Problem
 from subgen.core.spec.model import AnalysisParameter, AnalysisWindow
 
@@ -261,7 +261,7 @@ def derive_var_anl01fl(dataset: pd.DataFrame, new_var: str, windows: tuple[Analy
 
 @derivation()
 def derive_var_extreme_flag(dataset: pd.DataFrame, new_var: str, order: tuple[str, ...], mode: str,
-                            filter: str | None = None, value_vars: tuple[str, ...] = (),
+                            filter: Expression | None = None, value_vars: tuple[str, ...] = (),
                             by_vars: tuple[str, ...] = BY_PARAM) -> pd.DataFrame:
     """``Y`` on the first or last (``mode``) record by ``order`` within ``by_vars`` among records meeting ``filter``.
 
@@ -340,7 +340,7 @@ def derive_var_anrind(dataset: pd.DataFrame, new_var: str, aval: str = "AVAL", l
 
 
 @derivation(variables=2)
-def derive_var_crit(dataset: pd.DataFrame, new_vars: tuple[str, ...], text: str, rule: str) -> pd.DataFrame:
+def derive_var_crit(dataset: pd.DataFrame, new_vars: tuple[str, ...], text: str, rule: Expression) -> pd.DataFrame:
     """CRITy and CRITyFL (the row's two Variables): ``text`` and Y/N for whether ``rule`` holds.
 
     ``rule`` is a condition on the record (e.g. ``CHG <= -4``). CRITyFL is Y when it holds, N when
@@ -349,7 +349,7 @@ def derive_var_crit(dataset: pd.DataFrame, new_vars: tuple[str, ...], text: str,
     """
     met = evaluate(rule, dataset)
     known = pd.Series(True, index=dataset.index)
-    for ref in columns(parse(rule)):
+    for ref in columns(as_expression(rule)):
         known &= dataset[ref.key].notna()
     out = dataset.copy()
     out[new_vars[0]] = pd.Series(text, index=dataset.index, dtype="string").where(known)

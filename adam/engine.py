@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
-from adam.registry import REGISTRY, Function, convert, is_codelist_hint, is_dataset_hint, parse_arguments
+from adam.registry import REGISTRY, Function, convert, is_codelist_hint, is_dataset_hint, step_arguments
 from subgen.core.distinct import map_distinct
 from subgen.core.expr import evaluate
 from subgen.core.frames import conform
@@ -93,7 +93,7 @@ def check_derivations(spec: Spec) -> list[Problem]:
                                "use a function listed by 'subgen adam-functions'", rule="SPEC-DERIVATION"))
             continue
         try:
-            given = parse_arguments(step.arguments)
+            given = step_arguments(step)
         except ValueError as exc:
             out.append(Problem(where, step.row, "Arguments", step.arguments, str(exc), rule="SPEC-DERIVATION"))
             continue
@@ -117,6 +117,8 @@ def check_derivations(spec: Spec) -> list[Problem]:
                 out.append(Problem(where, step.row, "Arguments", text, f"codelist {text!r} is not in the Codelists "
                                    "sheet", "add it or correct the ID", rule="SPEC-REFERENCE"))
                 continue
+            if step.args is not None and step.args.condition(arg.name) is not None:
+                continue  # a condition argument, parsed (and checked) at load
             try:
                 convert(text, arg.hint)
             except ValueError as exc:
@@ -149,7 +151,7 @@ def check_derivations(spec: Spec) -> list[Problem]:
         if p.source:
             continue
         makers = [s for s in spec.derivations_for(p.dataset) if s.function.startswith("derive_param_")
-                  and parse_arguments_safe(s.arguments).get("paramcd") == p.paramcd]
+                  and parse_arguments_safe(s).get("paramcd") == p.paramcd]
         if not makers:
             out.append(Problem(f"{spec.path} [Parameters]", p.row, "Source Dataset", p.paramcd,
                                f"parameter {p.paramcd} has no Source Dataset and no derive_param_* row creates it",
@@ -158,10 +160,10 @@ def check_derivations(spec: Spec) -> list[Problem]:
     return out
 
 
-def parse_arguments_safe(text: str | None) -> dict[str, str]:
-    """parse_arguments, or {} when the text cannot be read (reported elsewhere)."""
+def parse_arguments_safe(step: DerivationStep) -> dict[str, str]:
+    """The step's arguments, or {} when the text cannot be read (reported elsewhere)."""
     try:
-        return parse_arguments(text)
+        return step_arguments(step)
     except ValueError:
         return {}
 
@@ -174,7 +176,7 @@ def dependencies(spec: Spec, name: str) -> set[str]:
         fn = REGISTRY.get(step.function)
         if fn is None:
             continue
-        given = parse_arguments_safe(step.arguments)
+        given = parse_arguments_safe(step)
         for arg in fn.arguments:
             if is_dataset_hint(arg.hint) and given.get(arg.name) in adam_names:
                 deps.add(given[arg.name])
@@ -222,7 +224,7 @@ def run_step(ctx: AdamContext, frame: pd.DataFrame, step: DerivationStep, datase
 
 
 def _arguments(ctx: AdamContext, fn: Function, step: DerivationStep, dataset: Dataset) -> dict[str, object]:
-    given = parse_arguments(step.arguments)
+    given = step_arguments(step)
     kwargs: dict[str, object] = {}
     for arg in fn.arguments:
         if arg.name not in given:
@@ -232,6 +234,8 @@ def _arguments(ctx: AdamContext, fn: Function, step: DerivationStep, dataset: Da
             kwargs[arg.name] = ctx.dataset(text)
         elif is_codelist_hint(arg.hint):
             kwargs[arg.name] = ctx.spec.codelist(text)
+        elif step.args is not None and step.args.condition(arg.name) is not None:
+            kwargs[arg.name] = step.args.condition(arg.name)  # parsed at load
         else:
             kwargs[arg.name] = convert(text, arg.hint)
     injected = {"new_var": lambda: step.variables[0] if step.variables else None,

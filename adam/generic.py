@@ -13,7 +13,7 @@ import pandas as pd
 from adam.dates import iso_to_sas, study_day
 from adam.engine import TRACE_COL
 from adam.registry import derivation
-from subgen.core.expr import evaluate
+from subgen.core.expr import Expression, evaluate
 from subgen.core.problems import Problem
 from subgen.core.spec.model import Codelist, normalise_term
 
@@ -29,13 +29,13 @@ def _seq_var(frame: pd.DataFrame) -> str | None:
     return cand if cand in frame.columns else None
 
 
-def _filtered(frame: pd.DataFrame, filter: str | None) -> pd.DataFrame:
+def _filtered(frame: pd.DataFrame, filter: Expression | None) -> pd.DataFrame:
     return frame[evaluate(filter, frame)] if filter else frame
 
 
 @derivation("records")
 def derive_records_sdtm(dataset: pd.DataFrame, source: pd.DataFrame, new_vars: tuple[str, ...],
-                        filter: str | None = None) -> pd.DataFrame:
+                        filter: Expression | None = None) -> pd.DataFrame:
     """One record per record of an SDTM dataset (e.g. ADSL from DM, ADAE from AE), copying the named variables.
 
     ``source`` is the SDTM dataset, ``filter`` an optional condition on its records. Each record is
@@ -80,7 +80,7 @@ def _pick(source: pd.DataFrame, by_vars: tuple[str, ...], order: tuple[str, ...]
 @derivation()
 def derive_vars_merged(dataset: pd.DataFrame, dataset_add: pd.DataFrame, new_vars: tuple[str, ...],
                        problems: list[Problem], source_vars: tuple[str, ...] = (),
-                       by_vars: tuple[str, ...] = ("USUBJID",), filter: str | None = None,
+                       by_vars: tuple[str, ...] = ("USUBJID",), filter: Expression | None = None,
                        order: tuple[str, ...] = (), mode: str | None = None) -> pd.DataFrame:
     """Variables of another dataset (ADSL, or an SDTM dataset) merged by ``by_vars``.
 
@@ -103,7 +103,7 @@ def derive_vars_merged(dataset: pd.DataFrame, dataset_add: pd.DataFrame, new_var
 @derivation()
 def derive_vars_merged_dt(dataset: pd.DataFrame, dataset_add: pd.DataFrame, new_vars: tuple[str, ...],
                           source_vars: tuple[str, ...], problems: list[Problem],
-                          by_vars: tuple[str, ...] = ("USUBJID",), filter: str | None = None,
+                          by_vars: tuple[str, ...] = ("USUBJID",), filter: Expression | None = None,
                           order: tuple[str, ...] = (), mode: str | None = None) -> pd.DataFrame:
     """ISO 8601 dates of another dataset merged as SAS dates (e.g. TRTSDT <- DM.RFXSTDTC, RANDDT <- DS.DSSTDTC).
 
@@ -126,7 +126,7 @@ def derive_vars_merged_dt(dataset: pd.DataFrame, dataset_add: pd.DataFrame, new_
 
 @derivation()
 def derive_var_exist_flag(dataset: pd.DataFrame, new_var: str, dataset_add: pd.DataFrame,
-                          filter: str | None = None, by_vars: tuple[str, ...] = ("USUBJID",),
+                          filter: Expression | None = None, by_vars: tuple[str, ...] = ("USUBJID",),
                           true_value: str = "Y", false_value: str = "N") -> pd.DataFrame:
     """``Y`` when ``dataset_add`` has a record meeting ``filter`` for the same ``by_vars``, else ``N``."""
     keys = _filtered(dataset_add, filter)[list(by_vars)].drop_duplicates()

@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 from adam.registry import derivation
-from subgen.core.expr import evaluate
+from subgen.core.expr import Expression, evaluate
 from subgen.core.problems import Problem, ProblemError
 
 TOLERANCE = 1e-9
@@ -206,7 +206,7 @@ def _flag(mask_yes: pd.Series, evaluated: pd.Series) -> pd.Series:
 # --------------------------------------------------------------------------- progression
 def derive_var_progression_flag(dataset: pd.DataFrame, steps: Sequence[ProgressionStep] = EDSS_PROGRESSION_STEPS,
                                 *, new_var: str = "PROGFL", by_vars: Sequence[str] = ("USUBJID", "PARAMCD"),
-                                date_var: str = "ADT", filter: str | None = None, where: str = "BDS"
+                                date_var: str = "ADT", filter: Expression | None = None, where: str = "BDS"
                                 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Add ``new_var`` ('Y'/'N') to each post-baseline assessment: AVAL - BASE reaches the baseline's step.
 

@@ -36,7 +36,9 @@ from typing import Callable, Literal
 
 import pandas as pd
 
-from subgen.core.spec.model import Codelist
+from subgen.core.expr import Expression, as_expression
+from subgen.core.spec.cells import argument_values
+from subgen.core.spec.model import Codelist, DerivationStep
 
 Kind = Literal["vars", "records"]
 
@@ -109,23 +111,16 @@ def derivation(kind: Kind = "vars", variables: int | tuple[int, int] | None = No
 
 
 def parse_arguments(text: str | None) -> dict[str, str]:
-    """``name=value; name=value`` -> dict (values trimmed; a value may itself contain ``=``).
+    """``name=value; name=value`` -> dict (:func:`subgen.core.spec.cells.parse_arguments`, the one reader).
 
     Raises ValueError naming the part that has no ``=`` or a name given twice.
     """
-    out: dict[str, str] = {}
-    if not text:
-        return out
-    for part in (p.strip() for p in text.split(";")):
-        if not part:
-            continue
-        if "=" not in part:
-            raise ValueError(f"argument {part!r} has no '='; write name=value, separated by ';'")
-        name, value = (x.strip() for x in part.split("=", 1))
-        if name in out:
-            raise ValueError(f"argument {name!r} is given twice")
-        out[name] = value
-    return out
+    return dict(argument_values(text))
+
+
+def step_arguments(step: DerivationStep) -> dict[str, str]:
+    """The step's Arguments as ``{name: value text}`` (parsed at load); ValueError when unreadable."""
+    return step.args.as_dict() if step.args is not None else parse_arguments(step.arguments)
 
 
 def base_hint(hint: object) -> object:
@@ -152,6 +147,8 @@ def convert(text: str, hint: object) -> object:
     Raises ValueError saying what was expected.
     """
     h = base_hint(hint)
+    if h is Expression:
+        return as_expression(text)  # the engine passes the condition parsed at load instead
     if h is str or is_dataset_hint(h) or is_codelist_hint(h):
         return text
     if h is bool:

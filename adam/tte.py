@@ -214,7 +214,7 @@ def _select(src: TTESource, index: int, frame: pd.DataFrame, subjects: pd.DataFr
 def derive_param_tte(dataset: pd.DataFrame | None, dataset_adsl: pd.DataFrame,
                      source_datasets: Mapping[str, pd.DataFrame], *, event_conditions: Sequence[TTESource],
                      censor_conditions: Sequence[TTESource], set_values_to: Mapping[str, object],
-                     start_date: str = "RANDDT", population: str | None = None,
+                     start_date: str = "RANDDT", population: Expression | None = None,
                      subject_keys: Sequence[str] = ("STUDYID", "USUBJID"), add_one: bool = True,
                      where: str = "ADTTE") -> tuple[pd.DataFrame, list[Problem]]:
     """Append one time-to-event parameter (one record per subject) to ``dataset`` (None: a new ADTTE).
@@ -326,7 +326,7 @@ def _trace(frame: pd.DataFrame) -> list[list[tuple]]:
 def derive_param_time_to_event(dataset: pd.DataFrame, paramcd: str, dataset_adsl: pd.DataFrame, event: str,
                                params: tuple, problems: list[Problem], dataset_name: str,
                                dataset_add: pd.DataFrame | None = None, start_date: str = "RANDDT",
-                               population: str | None = None, event2: str | None = None,
+                               population: Expression | None = None, event2: str | None = None,
                                censor1: str | None = None, censor2: str | None = None, censor3: str | None = None,
                                censor4: str | None = None, add_one: bool = True) -> pd.DataFrame:
     """A time-to-event parameter, one record per subject: STARTDT, ADT, AVAL (days), CNSR, EVNTDESC, SRC*.

@@ -15,7 +15,7 @@ from sdtm import dates
 from sdtm.context import RESULT_COL, TOPIC_COL, MappingContext
 from sdtm.registry import RawColumn, TargetCodelist, Term, Text, algorithm
 from subgen.core.distinct import map_distinct
-from subgen.core.spec.model import Mapping, normalise_term
+from subgen.core.spec.model import Mapping, RawPart, normalise_term
 
 OTHER_FORM_DATE = "another form's DATE or DATE+TIME, e.g. dosing.EXDAT+EXSTTIM"
 
@@ -49,7 +49,7 @@ def no_data(rows: pd.DataFrame, mapping: Mapping, ctx: MappingContext) -> pd.Ser
 @algorithm("assign_no_ct", "record", raw=RawColumn("the raw column"))
 def assign_no_ct(rows: pd.DataFrame, mapping: Mapping, ctx: MappingContext) -> pd.Series:
     """The raw value as entered (blanks trimmed, empty -> missing), no controlled terminology."""
-    return _blank_to_na(ctx.column(rows, mapping.raw_column, mapping))
+    return _blank_to_na(ctx.column(rows, mapping.raw, mapping))
 
 
 @algorithm("assign_ct", "record", raw=RawColumn("the raw column"),
@@ -61,7 +61,7 @@ def assign_ct(rows: pd.DataFrame, mapping: Mapping, ctx: MappingContext) -> pd.S
     codelist as an Error (the value is left missing and the run stops); for an extensible one as
     a Warning, and the value is kept as entered, so nothing collected is lost.
     """
-    raw = _blank_to_na(ctx.column(rows, mapping.raw_column, mapping))
+    raw = _blank_to_na(ctx.column(rows, mapping.raw, mapping))
     codelist = ctx.codelist_of(mapping)
     table = codelist.lookup_table()
     mapped = map_distinct(raw, lambda v: table.get(normalise_term(v)) if isinstance(v, str) else None, "string")
@@ -94,8 +94,8 @@ def hardcode_ct(rows: pd.DataFrame, mapping: Mapping, ctx: MappingContext) -> pd
 @algorithm("assign_datetime", "record", raw=RawColumn("the raw date column, or DATE+TIME columns"))
 def assign_datetime(rows: pd.DataFrame, mapping: Mapping, ctx: MappingContext) -> pd.Series:
     """ISO 8601 from a raw date column, or DATE+TIME columns; partial dates stay partial."""
-    parts = [p.strip() for p in (mapping.raw_column or "").split("+")]
-    date_raw = ctx.column(rows, parts[0], mapping)
+    parts = mapping.raw.parts if mapping.raw else ()
+    date_raw = ctx.column(rows, parts[0] if parts else None, mapping)
     time_raw = ctx.column(rows, parts[1], mapping) if len(parts) > 1 else None
     iso, reason = dates.iso_datetime(date_raw, time_raw)
     bad = reason.notna()
@@ -113,7 +113,7 @@ def assign_datetime(rows: pd.DataFrame, mapping: Mapping, ctx: MappingContext) -
 @algorithm("assign_number", "record", raw=RawColumn("the raw column"))
 def assign_number(rows: pd.DataFrame, mapping: Mapping, ctx: MappingContext) -> pd.Series:
     """A numeric variable from raw text; text that is not a plain number is reported and left missing."""
-    raw = _blank_to_na(ctx.column(rows, mapping.raw_column, mapping))
+    raw = _blank_to_na(ctx.column(rows, mapping.raw, mapping))
     number = pd.to_numeric(raw, errors="coerce")
     bad = raw.notna() & number.isna()
     if bad.any():
@@ -131,7 +131,8 @@ def assign_result(rows: pd.DataFrame, mapping: Mapping, ctx: MappingContext) -> 
     if RESULT_COL in rows.columns:
         return _blank_to_na(rows[RESULT_COL])
     source = ctx.source_of(rows)
-    return _blank_to_na(ctx.column(rows, source.result_column, mapping))
+    part = RawPart(None, source.result_column.strip()) if source.result_column else None
+    return _blank_to_na(ctx.column(rows, part, mapping))
 
 
 @algorithm("assign_topic", "record")

@@ -12,7 +12,7 @@ from typing import Protocol
 import pandas as pd
 
 from subgen.core.raw import FILE_COL, ROW_COL
-from subgen.core.spec.model import Codelist, Form, Mapping, Source, Spec
+from subgen.core.spec.model import Codelist, Form, Mapping, RawPart, RawRef, Source, Spec
 
 #: Columns the engine adds to the rows of a repeated source (one row per questionnaire item):
 #: the item's raw result and its topic (test code).
@@ -26,7 +26,7 @@ class MappingContext(Protocol):
     spec: Spec
 
     # -- raw forms ----------------------------------------------------------------------------
-    def column(self, rows: pd.DataFrame, ref: str | None, mapping: Mapping) -> pd.Series:
+    def column(self, rows: pd.DataFrame, ref: RawRef | RawPart | None, mapping: Mapping) -> pd.Series:
         """A Raw Column reference resolved for ``rows``: ``COL``, ``form.COL`` (by subject) or ``form.COL@KEY``."""
         ...
 

@@ -30,7 +30,7 @@ from subgen.core.expr import ColumnRef, Expression, columns, evaluate
 from subgen.core.frames import conform
 from subgen.core.problems import Problem, ProblemError
 from subgen.core.raw import FILE_COL, LINEAGE_COLS, ROW_COL, read_form
-from subgen.core.spec.model import Codelist, Dataset, Form, Mapping, Source, Spec, Variable
+from subgen.core.spec.model import Codelist, Dataset, Form, Mapping, RawPart, RawRef, Source, Spec, Variable
 
 SOURCE_COL = "__source"
 #: Where a circular dependency between datasets is reported, and what to do about it.
@@ -71,17 +71,21 @@ class BuildContext:
         """The Source the rows belong to."""
         return rows.attrs["source"]
 
-    def column(self, rows: pd.DataFrame, ref: str | None, mapping: Mapping) -> pd.Series:
-        """Resolve a Raw Column reference: ``COL`` of the source's form or ``form.COL`` looked up by subject."""
-        if not ref:
+    def column(self, rows: pd.DataFrame, ref: RawRef | RawPart | None, mapping: Mapping) -> pd.Series:
+        """Resolve a parsed Raw Column reference (a :class:`RawRef` reads its first part).
+
+        ``COL`` is a column of the source's form, ``form.COL`` is looked up by subject and
+        ``form.COL@KEY`` by key.
+        """
+        part = ref.first if isinstance(ref, RawRef) else ref
+        if part is None or not part.column:
             raise ProblemError([self.spec_problem(mapping, "Raw Column", "", "this algorithm needs a Raw Column")])
-        form_name, col = split_ref(ref, rows.attrs["form"])
-        if "@" in col:
-            col, key = (part.strip() for part in col.split("@", 1))
-            return self.lookup_by_key(rows, form_name, col, key, mapping)
+        form_name = part.form or rows.attrs["form"]
+        if part.key is not None:
+            return self.lookup_by_key(rows, form_name, part.column, part.key, mapping)
         if form_name == rows.attrs["form"]:
-            return rows[col]
-        return self.lookup_by_subject(rows, form_name, col, mapping.condition, mapping.dataset,
+            return rows[part.column]
+        return self.lookup_by_subject(rows, form_name, part.column, mapping.condition, mapping.dataset,
                                       f"{mapping.dataset}.{mapping.variable}")
 
     def lookup_by_key(self, rows: pd.DataFrame, form_name: str, col: str, key: str, mapping: Mapping) -> pd.Series:
@@ -150,9 +154,7 @@ class BuildContext:
 
     def subject_aggregate(self, rows: pd.DataFrame, mapping: Mapping, how: str) -> pd.Series:
         """Per-subject min/max complete date(time), or 'Y' if any row, from the form named in Raw Column."""
-        ref = mapping.raw_column or ""
-        first = ref.split("+")[0]
-        form_name, _ = split_ref(first, rows.attrs["form"])
+        form_name = (mapping.raw.first.form if mapping.raw else None) or rows.attrs["form"]
         other = self.form_frame(form_name)
         other = other[evaluate(mapping.condition, other)]
         subj = self.spec.form(form_name).subject_column
@@ -160,7 +162,7 @@ class BuildContext:
         subjects = rows[self.form_of(rows).subject_column]
         if how == "any":
             return pd.Series("Y", index=rows.index, dtype="string").where(subjects.isin(other[subj]))
-        cols = [c for _, c in split_refs(ref, form_name)]
+        cols = [p.column for p in mapping.raw.resolved(form_name)] if mapping.raw else [""]
         iso, reason = dates.iso_datetime(other[cols[0]], other[cols[1]] if len(cols) > 1 else None)
         bad = reason.notna() & ~reason.fillna("").str.contains("time dropped")
         for file, row, value, why in zip(other.loc[bad, FILE_COL], other.loc[bad, ROW_COL],
@@ -203,7 +205,7 @@ class BuildContext:
     def report_rows(self, rows: pd.DataFrame, mask: pd.Series, mapping: Mapping, values: pd.Series,
                     message: str | pd.Series, fix: str, rule: str, severity: str = "Error") -> None:
         """File one problem per masked raw row, naming file, CSV line, raw column and value."""
-        col = (mapping.raw_column or "").split(".")[-1]
+        col = mapping.raw.label if mapping.raw else ""
         sub = rows.loc[mask, [FILE_COL, ROW_COL]]
         msgs = message[mask] if isinstance(message, pd.Series) else pd.Series(message, index=sub.index)
         for idx, file, row in sub.itertuples():
@@ -214,21 +216,6 @@ class BuildContext:
         """A problem located in the Mappings sheet."""
         return Problem(f"{self.spec.path} [Mappings]", mapping.row, column, value, message, fix, "Error",
                        "SPEC-MAPPING")
-
-
-def split_ref(ref: str, default_form: str) -> tuple[str, str]:
-    """``form.COL`` -> (form, COL); ``COL`` -> (default_form, COL)."""
-    if "." in ref:
-        form, col = ref.split(".", 1)
-        return form.strip(), col.strip()
-    return default_form, ref.strip()
-
-
-def split_refs(ref: str, default_form: str) -> list[tuple[str, str]]:
-    """``form.DATE+TIME`` -> [(form, DATE), (form, TIME)]: later parts share the first part's form."""
-    parts = [p.strip() for p in ref.split("+")]
-    form, first = split_ref(parts[0], default_form)
-    return [(form, first)] + [split_ref(p, form) for p in parts[1:]]
 
 
 def required_raw_columns(spec: Spec) -> dict[str, set[str]]:
@@ -256,15 +243,15 @@ def required_raw_columns(spec: Spec) -> dict[str, set[str]]:
             s.form for s in spec.sources
             if s.dataset == mp.dataset and (s.dataset, s.name, mp.variable) not in specific]
         for src_form in srcs:
-            refs = split_refs(mp.raw_column, src_form) if mp.raw_column else []
-            for form, col in refs:
-                col, _, key = col.partition("@")
-                need.setdefault(form, set()).add(col.strip())
-                if key:  # form.COL@KEY: the key is read on both forms
-                    need[form].add(key.strip())
-                    need.setdefault(src_form, set()).add(key.strip())
+            refs = mp.raw.resolved(src_form) if mp.raw else ()
+            for part in refs:
+                form = part.form or src_form
+                need.setdefault(form, set()).add(part.column)
+                if part.key:  # form.COL@KEY: the key is read on both forms
+                    need[form].add(part.key)
+                    need.setdefault(src_form, set()).add(part.key)
             # A Condition is read on the form the Raw Column points to when that is another form.
-            cond_form = refs[0][0] if refs and refs[0][0] != src_form else src_form
+            cond_form = refs[0].form if refs and refs[0].form != src_form else src_form
             add_condition(mp.condition, cond_form)
     return need
 
@@ -303,16 +290,17 @@ def check_mappings(spec: Spec) -> list[Problem]:
     for form in spec.forms:
         pii = {c.strip().upper() for c in form.personal_data}  # matched case-insensitively, as the raw header
         for mp in spec.mappings:
-            if not mp.raw_column or not reads_raw(mp.algorithm):
+            if mp.raw is None or not reads_raw(mp.algorithm):
                 continue
             src_forms = {s.form for s in spec.sources_for(mp.dataset) if mp.source in ("*", s.name)}
             for sf in src_forms:
-                for f, col in split_refs(mp.raw_column, sf):
-                    if f == form.name and col.split("@")[0].strip().upper() in pii:
+                for part in mp.raw.resolved(sf):
+                    if part.form == form.name and part.column.upper() in pii:
                         out.append(Problem(where, mp.row, "Raw Column", mp.raw_column,
-                                           f"{form.name}.{col} is declared personal data in the Forms sheet and must "
-                                           "not reach SDTM", "remove the mapping, or (only if the protocol requires "
-                                           "it) remove the column from Personal Data Columns", rule="SPEC-PII"))
+                                           f"{form.name}.{part.shown} is declared personal data in the Forms sheet "
+                                           "and must not reach SDTM", "remove the mapping, or (only if the protocol "
+                                           "requires it) remove the column from Personal Data Columns",
+                                           rule="SPEC-PII"))
     return out
 
 
@@ -455,7 +443,7 @@ def _apply_record(ctx: BuildContext, rows: pd.DataFrame, maps: list[Mapping], da
         values = REGISTRY[mp.algorithm].fn(rows, mp, ctx)
         # A Condition filters the source rows, unless the algorithm reads another form (form.COL or a
         # per-subject summary): then it filters that form instead.
-        reads_other_form = "." in (mp.raw_column or "").split("+")[0]
+        reads_other_form = mp.raw is not None and mp.raw.reads_other_form
         if mp.condition and not reads_other_form and not REGISTRY[mp.algorithm].own_condition:
             mask = ctx.condition_mask(rows, mp.condition, dataset.name)
             values = values.where(mask, out[mp.variable] if mp.variable in out else pd.NA)

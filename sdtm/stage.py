@@ -32,7 +32,6 @@ from sdtm.engine import (
     build_dataset,
     check_mappings,
     dependency_graph,
-    split_refs,
     strip_lineage,
 )
 from sdtm.registry import dependencies
@@ -106,9 +105,8 @@ def read_forms(ctx: BuildContext) -> None:
     names = {s.form for s in ctx.spec.sources}
     known = {f.name for f in ctx.spec.forms}
     for mp in ctx.spec.mappings:
-        first = (mp.raw_column or "").split("+")[0]
-        if mp.raw_column and "." in first:
-            names.update(f for f, _ in split_refs(mp.raw_column, "") if f in known)
+        if mp.raw is not None and mp.raw.reads_other_form:
+            names.update(p.form for p in mp.raw.resolved("") if p.form in known)
     problems: list[Problem] = []
     for name in sorted(names & known):
         try:

@@ -43,7 +43,7 @@ def assign_visit(rows: pd.DataFrame, mapping: Mapping, ctx: MappingContext) -> p
 
     Raw text matching no TV visit is reported (MAP-VISIT, file/row/column/value) and left missing.
     """
-    raw = ctx.column(rows, mapping.raw_column, mapping)
+    raw = ctx.column(rows, mapping.raw, mapping)
     tv = [r["VISIT"] for r in ctx.spec.design_rows("TV") if r.get("VISIT")]
     visit, bad = match_visits(raw, tv)
     if bad.any():

@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from dataclasses import replace
 
 import pandas as pd
 import pytest
 
 from subgen.core.conformance import gx_runner
 from subgen.core.conformance.outcomes import ISSUES, PASSED
-from subgen.core.conformance.ranges import (
-    declared_ranges,
-    numeric_variables,
-    parse_range,
-    range_rule,
-    ranges_from_cells,
-)
+from subgen.core.conformance.ranges import RangeRule, declared_ranges, numeric_variables, range_rule
 from subgen.core.conformance.suite import build_suite, suite_to_json
 from subgen.core.expr import ExprError, RangeCheck, parse_where, parse_where_clause, range_checks, row_condition
-from subgen.core.problems import ProblemError
+from subgen.core.spec.cells import parse_range
 from subgen.core.spec.model import Dataset, ValueLevel, Variable
 
 
@@ -34,15 +28,8 @@ RS = Dataset("RS", "Disease Response", "FINDINGS", "One record per test per visi
 EDSS = ValueLevel("RS", "RSSTRESN", "RSTESTCD EQ EDSS0101", "float", 8, 1, row=2)
 
 
-def test_parse_range():
-    assert parse_range("0 to 10 by 0.5") == (0.0, 10.0, 0.5)
-    assert parse_range("0 TO 110") == (0.0, 110.0, None)
-    assert parse_range(" -3.5 to 2 by 0.25 ") == (-3.5, 2.0, 0.25)
-    for bad, why in [("0-10", "cannot read"), ("10 to 0", "larger than"), ("0 to 10 by 0", "positive"),
-                     ("0 to 10 by 3", "whole number of steps"), ("a to 10", "not a number"),
-                     ("0 to 1000000 by 0.001", "steps")]:
-        with pytest.raises(ValueError, match=why):
-            parse_range(bad)
+def _rule(vl: ValueLevel, text: str) -> RangeRule:
+    return range_rule(replace(vl, range=parse_range(text)))
 
 
 def test_parse_where():
@@ -57,16 +44,16 @@ def test_parse_where():
 
 
 def test_row_condition_quotes_text_and_not_numbers():
-    rule = range_rule(ValueLevel("RS", "RSSTRESN", "RSTESTCD IN (EDSS0101, X\"Y) AND VISITNUM GE 2",
+    rule = _rule(ValueLevel("RS", "RSSTRESN", "RSTESTCD IN (EDSS0101, X\"Y) AND VISITNUM GE 2",
                                  "float", 8, 1), "0 to 10")
     assert row_condition(rule.expression, numeric_variables(RS)) == (
         r'RSTESTCD in ["EDSS0101", "X\"Y"] and VISITNUM >= 2.0')
 
 
 def test_allowed_values_are_the_steps():
-    rule = range_rule(EDSS, "0 to 10 by 0.5")
+    rule = _rule(EDSS, "0 to 10 by 0.5")
     assert rule.allowed_values == [k / 2 for k in range(21)]
-    assert range_rule(EDSS, "0 to 110").allowed_values == []
+    assert _rule(EDSS, "0 to 110").allowed_values == []
 
 
 def _frame(values: list) -> pd.DataFrame:
@@ -76,7 +63,7 @@ def _frame(values: list) -> pd.DataFrame:
 
 
 def test_range_and_step_checks_fire_only_on_matching_records():
-    suite = build_suite(RS, {}, ranges=[range_rule(EDSS, "0 to 10 by 0.5")])
+    suite = build_suite(RS, {}, ranges=[_rule(EDSS, "0 to 10 by 0.5")])
     # 6.499999999999999 is 6.5 read back from IBM floating point; 10.5 is out of range; 3.3 is off-step;
     # None is not checked; 50 is on a record of another test (KFSS1) and must not fire.
     runs = {r.check: r for r in gx_runner.run_suite_checks(_frame([6.499999999999999, 10.5, 3.3, None, 0.0, 50.0]),
@@ -93,10 +80,20 @@ def test_range_and_step_checks_fire_only_on_matching_records():
 
 
 def test_range_checks_are_visible_in_the_suite_json():
-    data = json.loads(suite_to_json(build_suite(RS, {}, ranges=[range_rule(EDSS, "0 to 10 by 0.5")])))
+    data = json.loads(suite_to_json(build_suite(RS, {}, ranges=[_rule(EDSS, "0 to 10 by 0.5")])))
     between = [e for e in data["expectations"] if e["meta"]["rule"] == "RANGE-VALUE"][0]
     assert between["kwargs"]["row_condition"]["pass_through_filter"] == 'RSTESTCD == "EDSS0101"'
     assert (between["kwargs"]["min_value"], between["kwargs"]["max_value"]) == (0.0, 10.0)
+
+
+def test_declared_ranges_are_the_rows_with_a_range():
+    spec = _spec((replace(EDSS, range=parse_range("0 to 10 by 0.5")), replace(EDSS, variable="RSORRES", row=3)))
+    (rule,) = declared_ranges(spec)
+    assert (rule.dataset, rule.variable, rule.minimum, rule.maximum, rule.step, rule.row) == (
+        "RS", "RSSTRESN", 0, 10, 0.5, 2)
+    assert declared_ranges(_spec((EDSS,))) == ()
+    with pytest.raises(ValueError, match="declares no Range"):
+        range_rule(EDSS)
 
 
 def _spec(value_level: tuple[ValueLevel, ...]):
@@ -106,32 +103,3 @@ def _spec(value_level: tuple[ValueLevel, ...]):
 
     info = StudyInfo("X", "X", "X", "X", "3.4", "2.0", "2025-03-28", date(2025, 1, 1))
     return Spec("x.xlsx", "", info, (RS,), (), value_level)
-
-
-def test_bad_range_cells_name_sheet_row_column_and_value():
-    spec = _spec((EDSS, ValueLevel("RS", "RSORRES", "RSTESTCD EQ X", "text", 8, 2, row=3),
-                  ValueLevel("RS", "RSSTRESN", "NOSUCH EQ 1", "float", 8, 3, row=4)))
-    with pytest.raises(ProblemError) as err:
-        ranges_from_cells(spec, {2: "0 to ten", 3: "0 to 5", 4: "0 to 5", 9: "1 to 2"}, "x.xlsx")
-    found = {(p.row, p.column, p.value) for p in err.value.problems}
-    assert found == {(2, "Range", "0 to ten"), (3, "Range", "0 to 5"), (4, "Range", "0 to 5"),
-                     (9, "Range", "1 to 2")}
-    messages = " | ".join(p.message for p in err.value.problems)
-    assert "character variable" in messages and "NOSUCH" in messages and "without a usable" in messages
-
-
-def test_declared_ranges_reads_the_workbook_range_column(tmp_path: Path):
-    from openpyxl import Workbook
-
-    path = tmp_path / "s.xlsx"
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "ValueLevel"
-    ws.append(["Order", "Dataset", "Variable", "Where Clause", "Data Type", "Range"])
-    ws.append([1, "RS", "RSSTRESN", "RSTESTCD EQ EDSS0101", "float", "0 to 10 by 0.5"])
-    wb.save(path)
-    spec = _spec((EDSS,))
-    spec = type(spec)(str(path), "", spec.study, spec.datasets, (), spec.value_level)
-    (rule,) = declared_ranges(spec)
-    assert (rule.dataset, rule.variable, rule.minimum, rule.maximum, rule.step) == ("RS", "RSSTRESN", 0, 10, 0.5)
-    assert declared_ranges(_spec((EDSS,))) == ()  # no workbook: no ranges

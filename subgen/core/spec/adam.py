@@ -27,6 +27,7 @@ from pathlib import Path
 from subgen.core.problems import ProblemError
 from subgen.core.spec import model as m
 from subgen.core.spec import sheets as base
+from subgen.core.spec.cells import CONDITION_ARGUMENTS, argument_values
 from subgen.core.spec.layout import SHEET_BY_NAME, SheetLayout
 from subgen.core.spec.workbook import SheetTable
 
@@ -86,7 +87,7 @@ def adam_spec_from_tables(tables: dict[str, SheetTable], path: Path, sha256: str
     refs = base._Refs({cl.id for cl in codelists}, {x.id for x in methods}, {x.id for x in comments})
     datasets = base._datasets(recs["Datasets"], recs["Variables"], refs, c)
     ds_vars = {d.name: set(d.variable_names) for d in datasets}
-    value_level = base._value_level(recs["ValueLevel"], ds_vars, refs, c)
+    value_level = base._value_level(recs["ValueLevel"], datasets, refs, c)
     parameters = _parameters(recs["Parameters"], ds_vars, refs, c)
     windows = _windows(recs["Windows"], ds_vars, {p.paramcd for p in parameters}, c)
     derivations = _derivations(recs["Derivations"], ds_vars, refs, c)
@@ -248,8 +249,26 @@ def _derivations(rows: list[tuple[int, dict[str, str]]], ds_vars: dict[str, set[
         refs.check("Derivations", n, {"Method": r.get("Method", "")}, c)  # Comment is free text
         out.append(m.DerivationStep(ds, names, r["Function"], r.get("Arguments") or None,
                                     base.expression("Derivations", n, "Condition", r.get("Condition"), c),
-                                    r.get("Method") or None, r.get("Comment") or None, n))
+                                    r.get("Method") or None, r.get("Comment") or None, n,
+                                    _arguments(n, r.get("Arguments") or None, c)))
     return tuple(out)
+
+
+def _arguments(n: int, text: str | None, c: base._Collector) -> m.Arguments | None:
+    """The Arguments cell parsed, its condition arguments too; None when unreadable (reported at the part)."""
+    try:
+        values = argument_values(text)
+    except ValueError as exc:
+        c.add("Derivations", n, "Arguments", text, str(exc), rule="SPEC-DERIVATION")
+        return None
+    conditions = []
+    for name, value in values:
+        if name in CONDITION_ARGUMENTS and value:
+            parsed = base.expression("Derivations", n, "Arguments", value, c)
+            if parsed is None:
+                return None
+            conditions.append((name, parsed))
+    return m.Arguments(text or "", values, tuple(conditions))
 
 
 def _check_coverage(datasets: tuple[m.Dataset, ...], steps: tuple[m.DerivationStep, ...], c: base._Collector) -> None:

@@ -9,11 +9,17 @@ nothing re-declares what the spec says.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Literal
 
 from subgen.core.expr import ColumnRef, Compare, Expression, as_expression
+from subgen.core.spec.cells import Arguments as Arguments  # the parsed cell types, re-exported
+from subgen.core.spec.cells import RawPart as RawPart
+from subgen.core.spec.cells import RawRef as RawRef
+from subgen.core.spec.cells import ValueRange as ValueRange
+from subgen.core.spec.cells import parse_arguments, parse_raw_ref
 
 #: Define-XML 2.1 data types allowed in the Data Type column.
 CHAR_TYPES = frozenset({"text", "date", "datetime", "time", "partialDate", "partialTime",
@@ -126,6 +132,7 @@ class ValueLevel:
     row: int = 0
     evaluator: str | None = None  # QEVAL of a supplemental qualifier
     source: str | None = None  # origin source (Investigator, Sponsor, Subject, Vendor), as in define.xml
+    range: ValueRange | None = None  # the Range cell, parsed at load (None when blank)
 
     def __post_init__(self) -> None:
         """Parse a where clause given as text (the loader gives it parsed)."""
@@ -230,9 +237,13 @@ class Source:
         """Parse a Filter given as text (the loader gives it parsed)."""
         object.__setattr__(self, "filter", as_expression(self.filter))
 
-    @property
+    @cached_property
     def result_columns(self) -> tuple[tuple[str, str], ...]:
-        """(raw column, item number) for each column the Result Column names (see :func:`expand_columns`)."""
+        """(raw column, item number) for each column the Result Column names (see :func:`expand_columns`).
+
+        Read once: the loader reads it when it checks the Sources sheet (a ValueError is reported
+        there), and every later use gets the same tuple.
+        """
         return expand_columns(self.result_column) if self.result_column else ()
 
     @property
@@ -291,10 +302,12 @@ class Mapping:
     value: str | None = None
     condition: Expression | None = None  # text is parsed
     row: int = 0
+    raw: RawRef | None = field(default=None, compare=False)  # ``raw_column`` parsed (set from it)
 
     def __post_init__(self) -> None:
-        """Parse a Condition given as text (the loader gives it parsed)."""
+        """Parse a Condition given as text (the loader gives it parsed) and the Raw Column cell."""
         object.__setattr__(self, "condition", as_expression(self.condition))
+        object.__setattr__(self, "raw", parse_raw_ref(self.raw_column) if self.raw_column else None)
 
 
 @dataclass(frozen=True)
@@ -363,10 +376,19 @@ class DerivationStep:
     method: str | None = None
     comment: str | None = None
     row: int = 0
+    args: Arguments | None = field(default=None, compare=False)  # ``arguments`` parsed (the loader gives it)
 
     def __post_init__(self) -> None:
-        """Parse a Condition given as text (the loader gives it parsed)."""
+        """Parse a Condition given as text and the Arguments cell (the loader gives both parsed).
+
+        ``args`` stays None when the Arguments text cannot be read (the loader reports it).
+        """
         object.__setattr__(self, "condition", as_expression(self.condition))
+        if self.args is None:
+            try:
+                object.__setattr__(self, "args", parse_arguments(self.arguments))
+            except ValueError:
+                pass
 
 
 @dataclass(frozen=True)

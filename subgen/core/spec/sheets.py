@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -19,6 +20,7 @@ from pathlib import Path
 from subgen.core.expr import ExprError, Expression, parse, parse_where_clause, where_clauses
 from subgen.core.problems import Problem
 from subgen.core.spec import model as m
+from subgen.core.spec.cells import RANGE_FIX, parse_range
 from subgen.core.spec.layout import REQUIRED_STUDY_ATTRIBUTES
 
 NAME_RE = re.compile(r"^[A-Z][A-Z0-9]{0,7}$")
@@ -287,8 +289,10 @@ def _datasets(ds_rows: list[tuple[int, dict[str, str]]], var_rows: list[tuple[in
     return tuple(out)
 
 
-def _value_level(rows: list[tuple[int, dict[str, str]]], ds_vars: dict[str, set[str]], refs: _Refs,
+def _value_level(rows: list[tuple[int, dict[str, str]]], datasets: tuple[m.Dataset, ...], refs: _Refs,
                  c: _Collector) -> tuple[m.ValueLevel, ...]:
+    by_name = {d.name: d for d in datasets}
+    ds_vars = {d.name: set(d.variable_names) for d in datasets}
     out = []
     for n, r in rows:
         ds, var = r["Dataset"], r["Variable"]
@@ -307,9 +311,49 @@ def _value_level(rows: list[tuple[int, dict[str, str]]], ds_vars: dict[str, set[
                                 _int(r.get("Significant Digits", ""), "ValueLevel", n, "Significant Digits", c),
                                 _yes(r.get("Mandatory", ""), "ValueLevel", n, "Mandatory", c),
                                 r.get("Description") or None, r.get("Pages") or None, r.get("Comment") or None, n,
-                                r.get("Evaluator") or None, r.get("Source") or None))
+                                r.get("Evaluator") or None, r.get("Source") or None,
+                                _range(n, r.get("Range", ""), c)))
         _check_qualifier(out[-1], c)
+        if out[-1].range is not None:
+            for message in range_errors(out[-1], by_name[ds]):
+                c.add("ValueLevel", n, "Range", r["Range"], message, "correct the Variable or the Where Clause",
+                      "SPEC-RANGE")
     return tuple(out)
+
+
+def range_errors(vl: m.ValueLevel, dataset: m.Dataset) -> list[str]:
+    """What is wrong with ``vl``'s Range against its dataset's variables (empty when it is usable)."""
+    names = {v.name: v for v in dataset.variables}
+    errors = []
+    target = names.get(vl.variable)
+    if target is None:
+        errors.append(f"{vl.variable} is not a variable of {dataset.name}")
+    elif not target.is_numeric:
+        errors.append(f"{vl.variable} is a character variable; a Range needs a numeric (integer/float) variable")
+    checks = tuple(dict.fromkeys(c for alternative in where_clauses(vl.where) for c in alternative))
+    for c in checks:
+        var = names.get(c.variable)
+        if var is None:
+            errors.append(f"the where clause names {c.variable}, which is not a variable of {dataset.name}")
+        elif var.is_numeric:
+            for v in c.values:
+                try:
+                    if not math.isfinite(float(v)):
+                        raise ValueError
+                except ValueError:
+                    errors.append(f"the where clause compares numeric {c.variable} with {v!r}, which is not a number")
+    return list(dict.fromkeys(errors))
+
+
+def _range(n: int, text: str, c: _Collector) -> m.ValueRange | None:
+    """The ValueLevel Range cell parsed (None when blank or unreadable, the latter reported)."""
+    if not text.strip():
+        return None
+    try:
+        return parse_range(text)
+    except ValueError as exc:
+        c.add("ValueLevel", n, "Range", text, str(exc), RANGE_FIX, "SPEC-RANGE")
+        return None
 
 
 def _check_qualifier(vl: m.ValueLevel, c: _Collector) -> None:
