@@ -6,6 +6,7 @@ the built datasets, not a value copied from today's output.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -69,8 +70,15 @@ def test_mh_ongoing_relative_to_screening_not_to_the_reference_period(built) -> 
         rfst = mh["USUBJID"].map(dm.set_index("USUBJID")["RFSTDTC"]).fillna("")
         assert _blank(mh.loc[rfst.eq(""), "MHDY"]).all() and rfst.eq("").any()
         assert (mh.loc[rfst.ne(""), "MHDY"] < 0).all()
-        # MHSTDY is not an SDTMIG 3.4 MH variable (the IG has MHDY of MHDTC), so it is not added
-        assert "MHSTDY" not in mh.columns
+        # MHSTDY: the SDTM model's study day of MHSTDTC (CORE-000328 expects it beside --STDTC): a complete
+        # start date before RFSTDTC counts back from day -1 (no day 0); partial dates and screen failures are null
+        assert "MHSTDY" in mh.columns
+        for start, ref, day in zip(mh["MHSTDTC"].fillna(""), rfst, mh["MHSTDY"]):
+            if len(start) == 10 and ref:
+                diff = (dt.date.fromisoformat(start) - dt.date.fromisoformat(ref[:10])).days
+                assert day == (diff + 1 if diff >= 0 else diff), (start, ref, day)
+            else:
+                assert day != day or day is None, (start, ref, day)  # NaN
 
 
 # --------------------------------------------------------------------------- 4. EPOCH
