@@ -12,7 +12,8 @@ the analysis visits; the Derivations sheet runs these functions in order. Conven
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -40,7 +41,8 @@ def round_half_up(values: pd.Series, digits: int) -> pd.Series:
     scale = 10.0 ** digits
     scaled = x * scale
     nudged = scaled.abs() * (1 + 1e-12)
-    return (np.sign(scaled) * np.floor(nudged + 0.5) / scale).astype("Float64")
+    # numpy's ufunc stubs return an ndarray; on a Series np.sign gives a Series
+    return (np.sign(scaled) * np.floor(nudged + 0.5) / scale).astype("Float64")  # type: ignore[return-value]
 
 
 @derivation("records")
@@ -85,7 +87,8 @@ def derive_param_sdtm(dataset: pd.DataFrame, new_vars: tuple[str, ...], params: 
         part["SRCDOM"] = dom
         part["SRCVAR"] = p.result or p.result_char
         part["SRCSEQ"] = rows[seq].to_numpy(dtype="float64", na_value=np.nan) if seq in rows else np.nan
-        part[TRACE_COL] = [[(dom, p.result or p.result_char, f"{seq}={int(s)}")] for s in part["SRCSEQ"]]
+        # pandas-stubs: a list of per-record values (here lists) is a valid column
+        part[TRACE_COL] = [[(dom, p.result or p.result_char, f"{seq}={int(s)}")] for s in part["SRCSEQ"]]  # type: ignore[assignment]
         partial = iso.notna() & np.isnan(part["ADT"].to_numpy(dtype="float64"))
         for pos in np.flatnonzero(partial.to_numpy()):
             problems.append(Problem(dom, None, date_var, str(iso.iloc[pos]), f"{where}: {date_var} "
@@ -160,7 +163,7 @@ def derive_vars_merged_source(dataset: pd.DataFrame, new_vars: tuple[str, ...], 
             numeric = pd.api.types.is_numeric_dtype(src[sv])
             part = merged[var].astype("Float64" if numeric else "string")
             filled[var] = part if var not in filled else pd.concat([filled[var], part])
-    for var, sv in zip(new_vars, source_vars):
+    for var, _sv in zip(new_vars, source_vars):
         if var in filled:
             out[var] = filled[var].reindex(dataset.index)
         else:
@@ -279,7 +282,8 @@ def derive_var_extreme_flag(dataset: pd.DataFrame, new_var: str, order: tuple[st
                 has |= dataset[v].notna()
         cand &= has
     work = dataset[cand].sort_values([*by_vars, *order], kind="stable", na_position="first")
-    chosen = work.drop_duplicates(list(by_vars), keep=mode).index
+    keep: Literal["first", "last"] = "first" if mode == "first" else "last"
+    chosen = work.drop_duplicates(list(by_vars), keep=keep).index
     out = dataset.copy()
     flag = pd.Series(pd.NA, index=dataset.index, dtype="string")
     flag[chosen] = "Y"
@@ -290,7 +294,7 @@ def derive_var_extreme_flag(dataset: pd.DataFrame, new_var: str, order: tuple[st
 @derivation()
 def derive_var_base(dataset: pd.DataFrame, new_var: str, source: str = "AVAL", flag: str = "ABLFL",
                     by_vars: tuple[str, ...] = BY_PARAM) -> pd.DataFrame:
-    """The value of ``source`` on the subject's baseline record (``flag`` = Y) of the same parameter, on every record."""
+    """The value of ``source`` on the subject's baseline record (``flag`` = Y) of the same parameter, on every record."""  # noqa: E501 - the `subgen functions` summary (adam.registry): kept whole
     base = dataset[dataset[flag].astype("string").eq("Y").fillna(False).astype(bool)]
     if base.duplicated(list(by_vars)).any():
         raise ValueError(f"more than one {flag} record per {', '.join(by_vars)}")

@@ -12,7 +12,7 @@ from adam.registry import REGISTRY
 
 def describe() -> list[tuple[str, str, str, str]]:
     """(name, kind, arguments, first docstring line) of every registered derivation, sorted by name."""
-    out = []
+    out: list[tuple[str, str, str, str]] = []
     for name, fn in sorted(REGISTRY.items()):
         args = ", ".join(a.name if a.required else f"[{a.name}]" for a in fn.arguments)
         out.append((name, fn.kind, args, fn.summary))

@@ -7,6 +7,8 @@ registered for the spec's Derivations sheet (see :mod:`adam.registry`). Dates ar
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import pandas as pd
 
@@ -50,9 +52,11 @@ def derive_records_sdtm(dataset: pd.DataFrame, source: pd.DataFrame, new_vars: t
     name = _name(source)
     if seq:
         keys = rows[seq].to_numpy()
-        out[TRACE_COL] = [[(name, seq, f"{seq}={int(k)}")] for k in keys]
+        # pandas-stubs: a list of per-record values (here lists) is a valid column
+        out[TRACE_COL] = [[(name, seq, f"{seq}={int(k)}")] for k in keys]  # type: ignore[assignment]
     else:
-        out[TRACE_COL] = [[(name, "USUBJID", f"USUBJID={u}")] for u in rows["USUBJID"].to_numpy()]
+        out[TRACE_COL] = [[(name, "USUBJID", f"USUBJID={u}")]  # type: ignore[assignment]
+                          for u in rows["USUBJID"].to_numpy()]
     if len(dataset):
         out = pd.concat([dataset, out], ignore_index=True)
     return out
@@ -65,7 +69,8 @@ def _pick(source: pd.DataFrame, by_vars: tuple[str, ...], order: tuple[str, ...]
         if mode not in ("first", "last"):
             raise ValueError(f"mode must be first or last, not {mode!r}")
         ordered = source.sort_values(list(by_vars) + list(order), kind="stable", na_position="first")
-        return ordered.drop_duplicates(list(by_vars), keep=mode)
+        keep: Literal["first", "last"] = "first" if mode == "first" else "last"
+        return ordered.drop_duplicates(list(by_vars), keep=keep)
     dup = source.duplicated(list(by_vars), keep=False)
     if dup.any():
         for key in source.loc[dup, list(by_vars)].drop_duplicates().itertuples(index=False):

@@ -7,7 +7,6 @@ generic derivations (``derive_var_duration``, ``derive_var_dy``, ``derive_var_co
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from adam.dates import impute_partial
@@ -48,9 +47,10 @@ def derive_var_trtemfl(dataset: pd.DataFrame, new_var: str, start: str = "ASTDT"
                        missing_start: str = "Y") -> pd.DataFrame:
     """Treatment-emergent flag: Y when the event starts on or after the first dose (up to ``end_window`` days after the last).
 
-    Without ``end_window`` every event from the first dose on counts. An event without a start date is treatment-emergent (``missing_start=Y``, the conservative
-    choice) unless it ended before the first dose. Subjects never dosed get no flag.
-    """
+    Without ``end_window`` every event from the first dose on counts. An event without a start date is
+    treatment-emergent (``missing_start=Y``, the conservative choice) unless it ended before the first dose.
+    Subjects never dosed get no flag.
+    """  # noqa: E501 - the first line is the `subgen functions` summary (adam.registry): kept whole
     s = pd.to_numeric(dataset[start], errors="coerce").astype("float64")
     e = pd.to_numeric(dataset[end], errors="coerce").astype("float64")
     t0 = pd.to_numeric(dataset[trt_start], errors="coerce").astype("float64")
@@ -61,5 +61,5 @@ def derive_var_trtemfl(dataset: pd.DataFrame, new_var: str, start: str = "ASTDT"
     unknown = s.isna() & ~(e < t0) & (missing_start.upper() == "Y")
     flag = (on | unknown) & t0.notna()
     out = dataset.copy()
-    out[new_var] = pd.Series(np.where(flag, "Y", pd.NA), index=dataset.index, dtype="string")
+    out[new_var] = pd.Series(pd.NA, index=dataset.index, dtype="string").mask(flag, "Y")
     return out

@@ -118,7 +118,10 @@ def gx_frames(frames: dict[str, tuple[pd.DataFrame, object]]) -> dict[str, pd.Da
 def run_suites(gx, frames: dict[str, pd.DataFrame], suites: Path) -> int:
     """Validate each frame against its suite JSON in one GX call; returns the expectations run."""
     from great_expectations.data_context.types.base import (
-        DataContextConfig, InMemoryStoreBackendDefaults, ProgressBarsConfig)
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
     config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults(), analytics_enabled=False,

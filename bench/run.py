@@ -27,7 +27,9 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGES = ("sdtm", "adam", "validate", "package")
@@ -89,7 +91,7 @@ def count_rows(raw: Path) -> dict[str, int]:
 
 
 def bench_size(subjects: int, work: Path, seed: int | None, floors: bool, stages: tuple[str, ...],
-               echo=print) -> dict:
+               echo: Callable[[str], object] = print) -> dict:
     """Simulate one study of ``subjects`` randomised subjects and run every stage (and its floor)."""
     from bench.spec import write_study
 
@@ -104,7 +106,7 @@ def bench_size(subjects: int, work: Path, seed: int | None, floors: bool, stages
         raise RuntimeError(f"simulation failed, see {logs / 'simulate.log'}")
     write_study(study, raw)
     rows = count_rows(raw)
-    result = {"subjects": subjects, "raw_rows": sum(rows.values()), "raw_lab_rows": rows.get("lab", 0),
+    result: dict[str, Any] = {"subjects": subjects, "raw_rows": sum(rows.values()), "raw_lab_rows": rows.get("lab", 0),
               "simulate": setup, "stages": {}}
     echo(f"== {subjects} subjects: {result['raw_rows']:,} raw rows ({result['raw_lab_rows']:,} lab), "
          f"simulated in {setup['wall_s']:.1f} s")
@@ -176,7 +178,8 @@ def format_stage(name: str, m: dict) -> str:
         line += (f"   floor {m['floor']['seconds']:7.1f} s ({m['floor']['cpu_seconds']:.1f} cpu)"
                  f"  ratio {m['ratio']:.2f} (cpu {m['cpu_ratio']:.2f})")
     elif "floor_s" in m:
-        line += f"   floor {m['floor_s']:7.1f} s ({m['floor_cpu_s']:.1f} cpu)  ratio {m['ratio']:.2f} (cpu {m['cpu_ratio']:.2f})"
+        line += (f"   floor {m['floor_s']:7.1f} s ({m['floor_cpu_s']:.1f} cpu)"
+                 f"  ratio {m['ratio']:.2f} (cpu {m['cpu_ratio']:.2f})")
     return line
 
 
@@ -203,9 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     stages = tuple(s for s in STAGES if s in args.stages)
     head, dirty = commit()
     path = args.json or ROOT / "bench" / "results" / f"{head}{'-dirty' if dirty else ''}.json"
-    results = {
+    results: dict[str, Any] = {
         "commit": head, "dirty": dirty,
-        "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
                     "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
         "stages": list(stages), "sizes": {},

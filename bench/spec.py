@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from simulate.safety_labs import PANEL
@@ -42,8 +43,8 @@ def panel_ct_rows(ct_path: Path) -> list[list[str]]:
     LBTESTCD rows decode to the paired LBTEST submission value (same NCI code), as the MS
     spec's own LB terms do, so ``derive_decode`` gives LBTEST.
     """
-    sys.path.insert(0, str(ROOT / "tools"))
-    from ct_codelist import codelist_rows, read_ct
+    sys.path.insert(0, str(ROOT))
+    from tools.ct_codelist import codelist_rows, read_ct
 
     codes = sorted({t.testcd for t in PANEL}, key=[t.testcd for t in PANEL].index)
     units = sorted({u for t in PANEL for u in (t.unit, t.si_unit)})
@@ -121,11 +122,13 @@ def sdtm_tables(tables: dict[str, SheetTable], ct_rows: list[list[str]]) -> dict
         names = ", ".join(f"'{t.name}'" for t in PANEL if t.category == cat)
         maps.append({"Dataset": "LB", "Source": "lab", "Variable": "LBCAT", "Algorithm": "hardcode_no_ct",
                      "Value": cat, "Condition": f"LBTEST in ({names})"})
-    out["Mappings"] = _insert_after(tables["Mappings"], maps, lambda r: r["Dataset"] == "LB" and r["Variable"] == "LBCAT")
+    out["Mappings"] = _insert_after(tables["Mappings"], maps,
+                                    lambda r: r["Dataset"] == "LB" and r["Variable"] == "LBCAT")
     return out
 
 
-def _insert_after(table: SheetTable, records: list[dict[str, str]], match) -> SheetTable:
+def _insert_after(table: SheetTable, records: list[dict[str, str]],
+                  match: Callable[[dict[str, str]], bool]) -> SheetTable:
     """``table`` with ``records`` inserted after the last row for which ``match(record)`` holds."""
     rows = list(table.rows)
     at = max(i for i, (_, cells) in enumerate(rows) if match(dict(zip(table.header, cells)))) + 1

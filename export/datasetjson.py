@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from json import encoder as _enc
 from pathlib import Path
@@ -85,7 +85,9 @@ def column_values(var: Variable, values: pd.Series) -> list[Any]:
     """One column's JSON values as written to XPT (None for missing), vectorised."""
     if not var.is_numeric:
         text = values.astype(object).to_numpy()
-        return np.where(text == "", None, text).tolist()
+        out_text = text.copy()
+        out_text[text == ""] = None
+        return out_text.tolist()
     kind, target = column_type(var)
     numbers = values.to_numpy(dtype="float64")
     missing = np.isnan(numbers)
@@ -154,15 +156,16 @@ def _no_default(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-def _record_encoder():
+def _record_encoder() -> Callable[[list[Any]], str]:
     """One record (a flat list) as compact ASCII JSON text, exactly as :func:`_dumps` writes it.
 
     The C encoder is made once (``json.dumps`` with non-default arguments builds a new encoder
     for every call, which dominated writing millions of records); pure-Python builds without it
     fall back to one reused :class:`json.JSONEncoder`.
     """
-    if _enc.c_make_encoder is not None:
-        make = _enc.c_make_encoder(None, _no_default, _enc.encode_basestring_ascii, None, ":", ",",
+    c_make_encoder = getattr(_enc, "c_make_encoder", None)  # CPython's C encoder: not in typeshed's json.encoder
+    if c_make_encoder is not None:
+        make = c_make_encoder(None, _no_default, _enc.encode_basestring_ascii, None, ":", ",",
                                    False, False, False)
         return lambda record: "".join(make(record, 0))
     return json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode

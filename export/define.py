@@ -42,6 +42,7 @@ from lxml import etree
 from odmlib.schema_manager import get_schema_path
 
 from export.define_terms import (
+    OdmElement,
     References,
     codelist_def,
     comment_def,
@@ -59,7 +60,7 @@ from export.split import SplitPlan
 from subgen import __version__
 from subgen.core.problems import Problem, ProblemError
 from subgen.core.safe_text import xml_text
-from subgen.core.spec.model import Dataset, Spec
+from subgen.core.spec.model import Dataset, Spec, Variable
 
 STYLESHEET = "define2-1.xsl"
 DEFINE_VERSION = "2.1.0"
@@ -137,7 +138,8 @@ def _has_values(series: pd.Series, numeric: bool) -> bool:
     return any(str(v).strip() for v in pd.unique(filled))
 
 
-def _item_def(group: DefineGroup, var, vl_oid: str | None, refs: References, codelist_oid: str | None):
+def _item_def(group: DefineGroup, var: Variable, vl_oid: str | None, refs: References,
+              codelist_oid: str | None) -> OdmElement:
     """The ItemDef of one variable of one ItemGroupDef."""
     d = model()
     out = d.ItemDef(OID=item_oid(group.name, var.name), Name=var.name, DataType=var.data_type,
@@ -164,7 +166,7 @@ def _item_def(group: DefineGroup, var, vl_oid: str | None, refs: References, cod
     return out
 
 
-def _item_group(spec: Spec, group: DefineGroup, ig_std: str, refs: References):
+def _item_group(spec: Spec, group: DefineGroup, ig_std: str, refs: References) -> OdmElement:
     """The ItemGroupDef of one file."""
     d = model()
     ds = group.dataset
@@ -302,7 +304,7 @@ def _parameter_codelist(spec: Spec, ds: Dataset, frame: pd.DataFrame, refs: Refe
     return cl.OID
 
 
-def define_bytes(odm) -> bytes:
+def define_bytes(odm: OdmElement) -> bytes:
     """The document as UTF-8 bytes: XML declaration, the stylesheet instruction, two-space indent."""
     # a control character in the spec's text cannot be XML: U+FFFD stands for it (subgen.core.safe_text)
     root = etree.fromstring(xml_text(odm.to_xml_string()).encode("utf-8"))
@@ -313,7 +315,7 @@ def define_bytes(odm) -> bytes:
 
 
 @lru_cache(maxsize=1)
-def _schema():
+def _schema() -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(get_schema_path("define", "2.1")))
 
 
@@ -328,7 +330,7 @@ def xsd_problems(data: bytes, where: str) -> list[Problem]:
         return []
     return [Problem(where, e.line, None, None, f"Define-XML 2.1 schema: {e.message}",
                     "this is a bug in subgen's define.xml generator: report it with the spec", rule="DEFINE-XSD")
-            for e in schema.error_log]
+            for e in schema.error_log]  # type: ignore[attr-defined]  # lxml-stubs: _ErrorLog declared empty
 
 
 def write_define(spec: Spec, groups: list[DefineGroup], path: Path, created: datetime, acrf: str | None = None

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, TypeAlias
 
 import numpy as np
 import odmlib.define_2_1.model as define
@@ -26,9 +28,11 @@ ORIGIN_TYPES = ("Collected", "Derived", "Assigned", "Protocol", "Predecessor", "
 #: MethodDef Type values (ODM 1.3.2 MethodType).
 METHOD_TYPES = ("Computation", "Imputation", "Transpose", "Other")
 _OID_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+# odmlib ships no type information: its elements are untyped objects.
+OdmElement: TypeAlias = Any
 
 
-def model():
+def model() -> ModuleType:
     """The odmlib Define-XML 2.1 model module."""
     return define
 
@@ -38,7 +42,7 @@ def oid_part(text: str) -> str:
     return _OID_SAFE.sub("_", text.strip()).strip("_") or "_"
 
 
-def description(text: str):
+def description(text: str) -> OdmElement:
     """A Description element with one English TranslatedText."""
     d = model()
     desc = d.Description()
@@ -46,7 +50,7 @@ def description(text: str):
     return desc
 
 
-def decode(text: str):
+def decode(text: str) -> OdmElement:
     """A Decode element with one English TranslatedText."""
     d = model()
     dec = d.Decode()
@@ -97,7 +101,7 @@ _PAGES = re.compile(r"^\d+(?:[\s,]+\d+)*$")
 _PAGE_RANGE = re.compile(r"^(\d+)\s*-\s*(\d+)$")
 
 
-def pdf_page_ref(pages: str):
+def pdf_page_ref(pages: str) -> OdmElement:
     """The def:PDFPageRef of a Pages cell: ``12``, ``12 14`` or ``12, 14`` and ``12-14`` are pages of the PDF
     (PhysicalRef); anything else is a named destination in it (a CRF form name such as ``enrol``)."""
     d = model()
@@ -111,7 +115,7 @@ def pdf_page_ref(pages: str):
 
 
 def origin(origin_type: str, source: str | None, predecessor: str | None, where: str, refs: References,
-           pages: str | None = None):
+           pages: str | None = None) -> OdmElement | None:
     """The def:Origin of a variable or value (None for an unknown type, reported as a problem).
 
     A Collected origin with Pages links to the annotated CRF when the package has one.
@@ -141,7 +145,7 @@ def origin(origin_type: str, source: str | None, predecessor: str | None, where:
     return out
 
 
-def codelist_def(cl: Codelist, ct_standard_oid: str | None):
+def codelist_def(cl: Codelist, ct_standard_oid: str | None) -> OdmElement:
     """The CodeList of a spec codelist: NCI codes as Alias, sponsor-extended terms flagged.
 
     A codelist whose terms carry decodes becomes CodeListItems (decode = the term where a term has
@@ -173,7 +177,7 @@ def _codelist_type(data_type: str) -> str:
     return data_type if data_type in ("integer", "float") else "text"
 
 
-def parameter_codelist(dataset: str, terms: list[tuple[str, str]]):
+def parameter_codelist(dataset: str, terms: list[tuple[str, str]]) -> OdmElement:
     """The PARAMCD codelist of an ADaM dataset from its Parameters sheet rows (PARAMCD, PARAM)."""
     d = model()
     out = d.CodeList(OID=f"CL.{oid_part(dataset)}.PARAMCD", Name=f"Parameter Code ({dataset})", DataType="text")
@@ -184,7 +188,7 @@ def parameter_codelist(dataset: str, terms: list[tuple[str, str]]):
     return out
 
 
-def method_def(method: Method, refs: References):
+def method_def(method: Method, refs: References) -> OdmElement:
     """The MethodDef of a spec method (FormalExpression when the spec gives code)."""
     d = model()
     kind = method.type if method.type in METHOD_TYPES else "Computation"
@@ -200,7 +204,7 @@ def method_def(method: Method, refs: References):
     return out
 
 
-def comment_def(oid: str, text: str):
+def comment_def(oid: str, text: str) -> OdmElement:
     """A def:CommentDef."""
     d = model()
     out = d.CommentDef(OID=oid)

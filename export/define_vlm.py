@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from export.define_terms import (
+    OdmElement,
     References,
     description,
     is_integral,
@@ -51,7 +52,7 @@ from subgen.core.expr import (
     where_clauses,
 )
 from subgen.core.problems import Problem
-from subgen.core.spec.model import Dataset, Spec
+from subgen.core.spec.model import Dataset, Spec, ValueLevel, Variable
 from subgen.core.xpt.values import byte_lengths
 
 _ISO = ("date", "datetime", "time", "partialDate", "partialTime", "partialDatetime", "incompleteDatetime",
@@ -114,7 +115,7 @@ def spec_value_items(spec: Spec, dataset: Dataset, refs: References) -> list[Val
     return out
 
 
-def _source_of(vl) -> str | None:
+def _source_of(vl: ValueLevel) -> str | None:
     """The Source column of a ValueLevel row, once the spec model carries it (it does not yet: None)."""
     return getattr(vl, "source", None)
 
@@ -219,7 +220,7 @@ def _unique_oid(group: str, variable: str, checks: tuple[RangeCheck, ...], used:
     return oid
 
 
-def _where_clause(oid: str, group: str, checks: tuple[RangeCheck, ...]):
+def _where_clause(oid: str, group: str, checks: tuple[RangeCheck, ...]) -> OdmElement:
     """One WhereClauseDef: its RangeChecks (all must hold)."""
     d = model()
     wc = d.WhereClauseDef(OID=oid)
@@ -231,8 +232,8 @@ def _where_clause(oid: str, group: str, checks: tuple[RangeCheck, ...]):
     return wc
 
 
-def _value_item_def(oid: str, item: ValueItem, parent, values: pd.Series, parent_width: int, group: str,
-                    refs: References):
+def _value_item_def(oid: str, item: ValueItem, parent: Variable, values: pd.Series, parent_width: int, group: str,
+                    refs: References) -> OdmElement:
     """The ItemDef of one value: type, length and digits from the records its where clause selects."""
     d = model()
     out = d.ItemDef(OID=oid, Name=item.name, DataType=item.data_type, SASFieldName=item.name[:8])

@@ -348,7 +348,7 @@ def _write_layer(layer: Layer, stage: Path, created: datetime, threshold: int, f
             hashes = {}
             if "xpt" in formats:
                 target = folder / f"{stem}.xpt"
-                if not (plan is None and take_verified_xpt(
+                if not (plan is None and widths is not None and take_verified_xpt(
                         source, target, part_ds, widths, created,
                         (validated or {}).get(f"{layer.source.name}/{source.name}"))):
                     # raises unless it reads back as written; returns the frame as written
@@ -409,6 +409,8 @@ def _json_problems(path: Path, ds: Dataset, group: DefineGroup) -> list[Problem]
     try:
         blocks = read_written_blocks(path)
         meta = next(blocks)
+        if not isinstance(meta, dict):
+            raise ValueError("the metadata line is not a JSON object")
         if meta.get("name") != ds.name or meta.get("label") != ds.label or meta.get("records") != len(prepared):
             out.append(Problem(where, None, None, None, f"name/label/records read back as {meta.get('name')!r}/"
                                f"{meta.get('label')!r}/{meta.get('records')}, written {ds.name!r}/{ds.label!r}/"
@@ -442,6 +444,12 @@ def _json_problems(path: Path, ds: Dataset, group: DefineGroup) -> list[Problem]
     return out
 
 
+def _leaf_href(group: etree._Element, ns: dict[str, str]) -> str | None:
+    """The file an ItemGroupDef's def:leaf points at (None without a def:leaf)."""
+    leaf = group.find("def:leaf", ns)
+    return None if leaf is None else leaf.get("{http://www.w3.org/1999/xlink}href")
+
+
 def verify_package(stage: Path, written: list[_Written], formats: tuple[str, ...], acrf: bool = False) -> None:
     """Check the staged package in place; raise ProblemError listing every difference.
 
@@ -466,8 +474,7 @@ def verify_package(stage: Path, written: list[_Written], formats: tuple[str, ...
         problems += xsd_problems(data, str(define))
         ns = {"odm": "http://www.cdisc.org/ns/odm/v1.3", "def": "http://www.cdisc.org/ns/def/v2.1"}
         root = etree.fromstring(data)
-        leaves = {g.get("Name"): g.find("def:leaf", ns).get("{http://www.w3.org/1999/xlink}href")
-                  for g in root.iterfind(".//odm:ItemGroupDef", ns)}
+        leaves = {g.get("Name"): _leaf_href(g, ns) for g in root.iterfind(".//odm:ItemGroupDef", ns)}
         expected = {w.dataset.name: w.group.href for w in items}
         if leaves != expected:
             problems.append(Problem(str(define), None, None, None, f"datasets and files read back {leaves}, "
@@ -500,8 +507,8 @@ def _manifest_content(study: StudyConfig, layers: list[Layer], created: datetime
                       formats: tuple[str, ...], entries: list[dict], warnings: list[Problem]) -> dict:
     sdtm = layers[0].spec
     attrs = {k: v for layer in layers for k, v in layer.spec.study.attributes}
-    standards = {"SDTMIG": sdtm.study.sdtmig_version, "SDTM": sdtm.study.sdtm_version,
-                 "Define-XML": DEFINE_VERSION, "XPT": "SAS Version 5 transport"}
+    standards: dict[str, str | None] = {"SDTMIG": sdtm.study.sdtmig_version, "SDTM": sdtm.study.sdtm_version,
+                                        "Define-XML": DEFINE_VERSION, "XPT": "SAS Version 5 transport"}
     if "json" in formats:
         standards["Dataset-JSON"] = DATASET_JSON_VERSION
     ct = {"SDTM": sdtm.study.ct_version}

@@ -191,8 +191,8 @@ def plan_split(frame: pd.DataFrame, dataset: Dataset, threshold: int = FDA_MAX_B
     if widths is not None and xpt_file_size(n_vars, sum(widths[v.name] for v in dataset.variables),
                                             len(frame)) <= threshold:
         return None
-    widths = _byte_matrix(frame, dataset)
-    whole = xpt_file_size(n_vars, _record_length(widths, dataset), len(frame))
+    matrix = _byte_matrix(frame, dataset)
+    whole = xpt_file_size(n_vars, _record_length(matrix, dataset), len(frame))
     if whole <= threshold:
         return None
     if "USUBJID" not in frame.columns:
@@ -207,22 +207,22 @@ def plan_split(frame: pd.DataFrame, dataset: Dataset, threshold: int = FDA_MAX_B
     groups: list[tuple[np.ndarray, tuple[str, ...], bool]] = []
     all_rows = np.arange(len(frame))
     if values is None:
-        groups = [(rows, (), True) for rows in _subject_bins(all_rows, frame["USUBJID"], widths, n_vars,
+        groups = [(rows, (), True) for rows in _subject_bins(all_rows, frame["USUBJID"], matrix, n_vars,
                                                               threshold, dataset.name)]
     else:
         text = values.astype(str).to_numpy()
         codes, uniques = pd.factorize(text, sort=True)
-        gw = _group_widths(widths, codes, len(uniques))
+        gw = _group_widths(matrix, codes, len(uniques))
         counts = np.bincount(codes, minlength=len(uniques))
         for g in range(len(uniques)):
             size = xpt_file_size(n_vars, int(gw[g].sum()), int(counts[g]))
             rows = all_rows[codes == g]
             if size > threshold:  # this category alone is too large: its subjects in several parts
-                for sub in _subject_bins(rows, frame["USUBJID"], widths, n_vars, threshold, dataset.name):
+                for sub in _subject_bins(rows, frame["USUBJID"], matrix, n_vars, threshold, dataset.name):
                     groups.append((sub, (str(uniques[g]),), True))
             else:
                 groups.append((rows, (str(uniques[g]),), False))
-        groups = _merge_small(groups, widths, n_vars, threshold)
+        groups = _merge_small(groups, matrix, n_vars, threshold)
     parts = []
     for i, (rows, vals, by_subject) in enumerate(groups, 1):
         name = f"{dataset.name}{i}"
@@ -230,7 +230,7 @@ def plan_split(frame: pd.DataFrame, dataset: Dataset, threshold: int = FDA_MAX_B
             raise ProblemError([Problem(dataset.name, None, None, name, f"split dataset name {name} is longer than "
                                         "8 characters (SAS V5 transport)", "raise --split-threshold-bytes so that "
                                         "fewer parts are needed", rule="PKG-SPLIT")])
-        size = xpt_file_size(n_vars, _record_length(widths[rows], dataset), len(rows))
+        size = xpt_file_size(n_vars, _record_length(matrix[rows], dataset), len(rows))
         subjects = frame["USUBJID"].iloc[rows].astype(str) if by_subject and len(rows) else None
         parts.append(SplitPart(name, _part_label(dataset.label, vals, i, len(groups)), rows, vals, by_subject,
                                size, (subjects.iloc[0], subjects.iloc[-1]) if subjects is not None else None))

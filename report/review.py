@@ -53,7 +53,7 @@ class Section:
     body: str
 
 
-def _e(value) -> str:
+def _e(value: object) -> str:
     return html.escape("" if value is None else str(value))
 
 
@@ -108,7 +108,8 @@ def completeness_section(inputs: ReviewInputs, commands: dict[str, str]) -> Sect
     percent, counts = tables.derive_completeness(inputs.sdtm["SV"], findings)
     body = ("<p>Per scheduled visit (SV, SVPRESP = Y): the percentage of subjects whose visit took place who have "
             "at least one result of the assessment (--ORRES given, --STAT not NOT DONE). Grey: not collected at "
-            "that visit for any subject. The table below the map gives n/N. Assessments are findings domains by --TESTCD "
+            "that visit for any subject. The table below the map gives n/N. "
+            "Assessments are findings domains by --TESTCD "
             f"(by --CAT for domains with more than {tables.MAX_TESTS_PER_DOMAIN} tests).</p>"
             + _img(plots.plot_heatmap(percent), "Data completeness heatmap")
             + _table(counts))
@@ -190,7 +191,8 @@ def validation_section(inputs: ReviewInputs, commands: dict[str, str]) -> Sectio
     else:
         flag = findings.get("Waived", pd.Series("", index=findings.index)).astype("string").fillna("")
         waived = flag.str.strip().str.upper().isin(["YES", "Y", "TRUE"])  # the validation report writes Yes/No
-        issues = pd.to_numeric(findings.get("Count", 1), errors="coerce").fillna(1).astype(int)
+        count = findings.get("Count", pd.Series(1, index=findings.index))
+        issues = pd.to_numeric(count, errors="coerce").fillna(1).astype(int)
         counts["Open"] = issues[~waived].groupby(findings["Severity"][~waived]).sum().reindex(SEVERITIES, fill_value=0)
         counts["Waived"] = issues[waived].groupby(findings["Severity"][waived]).sum().reindex(SEVERITIES, fill_value=0)
     parts += ["<h3>Findings by severity</h3>", _table(counts.astype(int))]
@@ -225,7 +227,7 @@ def inputs_section(inputs: ReviewInputs) -> Section:
 
 def _cards(inputs: ReviewInputs) -> str:
     dm = inputs.sdtm.get("DM")
-    cards = [("SDTM datasets", len(inputs.sdtm)), ("ADaM datasets", len(inputs.adam))]
+    cards: list[tuple[str, int | str]] = [("SDTM datasets", len(inputs.sdtm)), ("ADaM datasets", len(inputs.adam))]
     if dm is not None:
         cards.insert(0, ("Subjects in DM", len(dm)))
     if inputs.validation is not None:

@@ -20,6 +20,14 @@ NOT_ASSESSMENTS = frozenset({"IE", "TI", "TS"})
 MAX_TESTS_PER_DOMAIN = 12
 
 
+def _per_visit(counts: pd.Series, key: object, nums: np.ndarray) -> np.ndarray:
+    """The counts of one key of a (key, VISITNUM) count series, per visit of ``nums`` (0 where absent)."""
+    part = counts.get(key)
+    if not isinstance(part, pd.Series):
+        part = pd.Series(dtype=int)
+    return part.reindex(nums, fill_value=0).to_numpy()
+
+
 def _blank(series: pd.Series) -> pd.Series:
     return series.isna() | (series.astype("string").str.strip().fillna("") == "")
 
@@ -147,8 +155,8 @@ def derive_completeness(sv: pd.DataFrame, findings: dict[str, pd.DataFrame]) -> 
         with_result = (records[records["HAS"]].merge(seen, on=["USUBJID", "VISITNUM"])
                        .drop_duplicates(["KEY", "USUBJID", "VISITNUM"]).groupby(["KEY", "VISITNUM"]).size())
         for key in sorted(records["KEY"].unique()):
-            n = with_result.get(key, pd.Series(dtype=int)).reindex(nums, fill_value=0).to_numpy()
-            collected = any_record.get(key, pd.Series(dtype=int)).reindex(nums, fill_value=0).to_numpy() > 0
+            n = _per_visit(with_result, key, nums)
+            collected = _per_visit(any_record, key, nums) > 0
             pct_rows[key] = np.where(collected & (done > 0), 100.0 * n / np.maximum(done, 1), np.nan)
             n_rows[key] = [f"{a}/{d}" if c else "" for a, d, c in zip(n, done, collected)]
     percent = pd.DataFrame(pct_rows, index=columns).T

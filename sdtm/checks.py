@@ -25,7 +25,7 @@ import pandas as pd
 
 from sdtm.engine import BuildContext
 from subgen.core.problems import Problem
-from subgen.core.raw import FILE_COL, LINEAGE_COLS, ROW_COL, SPEC_LINEAGE
+from subgen.core.raw import FILE_COL, LINEAGE_COLS, ROW_COL, SPEC_LINEAGE, raw_row
 from subgen.core.spec.model import Dataset, Form
 
 #: Personal values at least this long are also looked for inside longer text (contacts, names);
@@ -84,7 +84,8 @@ def unenrolled_subjects(ctx: BuildContext) -> list[Problem]:
         if name == "DM" or "USUBJID" not in frame.columns:
             continue
         orphan = frame[frame["USUBJID"].notna() & ~frame["USUBJID"].isin(enrolled)]
-        for file, rows in orphan.groupby(FILE_COL, sort=True):
+        for file_key, rows in orphan.groupby(FILE_COL, sort=True):
+            file = str(file_key)
             form = forms.get(file)
             raw = (ctx.form_frame(form.name).set_index(ROW_COL)[form.subject_column] if form is not None
                    else pd.Series(dtype="string"))
@@ -96,7 +97,7 @@ def unenrolled_subjects(ctx: BuildContext) -> list[Problem]:
     return problems
 
 
-def non_finite_numbers(ctx) -> list[Problem]:
+def non_finite_numbers(ctx: BuildContext) -> list[Problem]:
     """One Error per numeric value that is infinite (raw ``inf``, ``Infinity``, ``1e999``), naming the raw row."""
     problems = []
     declared = {d.name: d for d in ctx.spec.datasets}
@@ -252,10 +253,10 @@ def scan_personal_data(ctx: BuildContext) -> list[Problem]:
             hit &= ~col[hit].str.strip().str.upper().isin(terms).reindex(col.index, fill_value=False)
         for idx in col[hit].index:
             value = hits[col[idx]]
-            where = f"{frame.at[idx, FILE_COL]} row {int(frame.at[idx, ROW_COL])}" if FILE_COL in frame else ""
+            where = f"{frame.at[idx, FILE_COL]!s} row {raw_row(frame, idx)}" if FILE_COL in frame else ""
             problems.append(Problem(name, int(idx) + 1, var.name, col[idx],
-                                    f"personal data from {origin.at[value, 'FILE']} "
-                                    f"column {origin.at[value, 'COLUMN']} "
+                                    f"personal data from {origin.at[value, 'FILE']!s} "
+                                    f"column {origin.at[value, 'COLUMN']!s} "
                                     "reached SDTM" + (f" (record from {where})" if where else ""),
                                     "remove the mapping that copies it, or the personal data typed into the "
                                     "source field (see the Forms sheet's Personal Data Columns)", "Error",

@@ -11,7 +11,7 @@ from typing import Protocol
 
 import pandas as pd
 
-from subgen.core.raw import FILE_COL, ROW_COL
+from subgen.core.raw import FILE_COL, ROW_COL, raw_row
 from subgen.core.spec.model import Codelist, Form, Mapping, RawPart, RawRef, Source, Spec
 
 #: Columns the engine adds to the rows of a repeated source (one row per questionnaire item):
@@ -75,6 +75,6 @@ def report_records(ctx: MappingContext, frame: pd.DataFrame, mask: pd.Series, co
     sub = frame.loc[mask]
     for idx in sub.index:
         file = sub.at[idx, FILE_COL] if FILE_COL in sub else "dataset"
-        row = int(sub.at[idx, ROW_COL]) if ROW_COL in sub else int(idx) + 1
+        row = raw_row(sub, idx) if ROW_COL in sub else int(idx) + 1
         value = sub.at[idx, column] if column in sub else None
         ctx.report(str(file), row, column, value, message, fix, rule, severity)

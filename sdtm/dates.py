@@ -68,7 +68,7 @@ def iso_date(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     out = out.where(month.eq(""), out + "-" + month)
     out = out.where(day.eq(""), out + "-" + day)
     result = out.where(reason.isna() & ~blank & (is_edc | is_iso)).astype("string")
-    result[result.eq("")] = pd.NA
+    result[result.eq("")] = pd.NA  # type: ignore[call-overload]  # pandas-stubs: a mask may be set to NA
     return result, reason
 
 

@@ -56,7 +56,7 @@ def design_frame(ctx: MappingContext, dataset: Dataset) -> pd.DataFrame | None:
     problems: list[Problem] = []
     study_attrs = dict(ctx.spec.study.attributes)
     for col in frame.columns:
-        for i, value in frame[col].items():
+        for i, value in enumerate(frame[col].tolist()):
             m = TOKEN.match(value or "")
             if not m:
                 continue
@@ -72,7 +72,7 @@ def design_frame(ctx: MappingContext, dataset: Dataset) -> pd.DataFrame | None:
                                         rule="SPEC-TOKEN"))
     if problems:
         raise ProblemError(problems)
-    frame = frame.mask(frame.eq(""))
+    frame = frame.mask(frame.eq(""))  # type: ignore[arg-type]  # pandas-stubs: DataFrame.eq takes a scalar
     frame[FILE_COL] = f"{SPEC_LINEAGE}{dataset.name}"
     frame[ROW_COL] = range(2, len(frame) + 2)
     frame.attrs = {"design": True, "form": f"{SPEC_LINEAGE}{dataset.name}"}

@@ -18,7 +18,7 @@ from __future__ import annotations
 import pandas as pd
 
 from subgen.core.problems import Problem
-from subgen.core.raw import FILE_COL, ROW_COL
+from subgen.core.raw import FILE_COL, ROW_COL, raw_row
 from subgen.core.spec.model import Dataset
 
 SUPP_COLUMNS = ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL", "QORIG", "QEVAL")
@@ -74,12 +74,13 @@ def build_supp(parent: pd.DataFrame, parent_dataset: Dataset, qualifiers: list[d
 
 def _long_values(supp: pd.DataFrame, parent: pd.DataFrame, name: str) -> list[Problem]:
     """One Error per QVAL longer than 200 UTF-8 bytes, located at the parent record."""
-    nbytes = supp["QVAL"].str.encode("utf-8").str.len()
+    # pandas-stubs types .str.len for text only; on bytes it is valid (the length in bytes)
+    nbytes = supp["QVAL"].str.encode("utf-8").str.len()  # type: ignore[misc]
     long = supp[(nbytes > MAX_QVAL_BYTES).fillna(False)]
     out = []
     for idx, column, qnam, qval in zip(long.index, long["__column"], long["QNAM"], long["QVAL"]):
         if FILE_COL in parent.columns:
-            where, at = str(parent.at[idx, FILE_COL]), int(parent.at[idx, ROW_COL])
+            where, at = str(parent.at[idx, FILE_COL]), raw_row(parent, idx)
         else:
             where, at = name, int(idx) + 1
         out.append(Problem(where, at, column, qval, f"{name}.QVAL for {qnam} is {len(qval.encode('utf-8'))} bytes, "

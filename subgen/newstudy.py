@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import csv
 import functools
+import io
 import re
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from subgen.core.problems import Problem, ProblemError
 from subgen.core.spec.layout import SHEET_BY_NAME
 from subgen.core.spec.workbook import SheetTable, text_to_tables, write_workbook
-from subgen.core.standards import SDTMIG, ig_datasets, ig_variables
+from subgen.core.standards import SDTMIG, IgVariable, ig_datasets, ig_variables
 from subgen.core.study import NAME_RE
 
 DOMAINS = ("DM", "AE", "CM", "MH", "DS", "EX", "LB", "VS", "SV", "TA", "TE", "TV", "TI", "TS")
@@ -55,25 +57,25 @@ METHOD_BY_VARIABLE = {"RFSTDTC": "MT.RFXSTDTC", "RFXSTDTC": "MT.RFXSTDTC", "RFEN
 INTEGER = re.compile(r"^(.*SEQ|.*DY|AGE|TAETORD|VISITDY|.*CD)$")
 
 
-def _template(name: str):
+def _template(name: str) -> Traversable:
     return resources.files("subgen").joinpath("template", name)
 
 
-def _standard(name: str):
+def _standard(name: str) -> Traversable:
     """A standards table shared with mapping and validation (``subgen/core/standards/data``)."""
     return resources.files("subgen.core.standards").joinpath("data", name)
 
 
 @functools.lru_cache(maxsize=1)
 def _roles() -> dict[tuple[str, str], str]:
-    with _standard("sdtmig_roles.csv").open(encoding="utf-8", newline="") as fh:
+    with io.TextIOWrapper(_standard("sdtmig_roles.csv").open("rb"), encoding="utf-8", newline="") as fh:
         return {(r["dataset"], r["variable"]): r["role"] for r in csv.DictReader(fh)}
 
 
 @functools.lru_cache(maxsize=1)
 def _ct() -> dict[str, list[dict[str, str]]]:
     out: dict[str, list[dict[str, str]]] = {}
-    with _standard("ct_terms.csv").open(encoding="utf-8", newline="") as fh:
+    with io.TextIOWrapper(_standard("ct_terms.csv").open("rb"), encoding="utf-8", newline="") as fh:
         for r in csv.DictReader(fh):
             out.setdefault(r["codelist"], []).append(r)
     return out
@@ -87,7 +89,7 @@ def _data_type(name: str, ig_type: str) -> tuple[str, str]:
     return "text", "200"
 
 
-def _general_variable(name: str):
+def _general_variable(name: str) -> IgVariable:
     """The SDTMIG definition of a variable a domain's table does not list (VISITNUM, VISIT, EPOCH in EX, ...)."""
     for (standard, _), variables in sorted(ig_variables().items()):
         for v in variables:
@@ -99,7 +101,8 @@ def _general_variable(name: str):
 
 def _table(sheet: str, rows: list[list[str]]) -> SheetTable:
     header = SHEET_BY_NAME[sheet].columns
-    return SheetTable(tuple(header), tuple((i + 2, tuple(r + [""] * (len(header) - len(r)))) for i, r in enumerate(rows)))
+    return SheetTable(tuple(header),
+                      tuple((i + 2, tuple(r + [""] * (len(header) - len(r)))) for i, r in enumerate(rows)))
 
 
 def template_tables(study_id: str, from_sdtmig: bool = False) -> dict[str, SheetTable]:
@@ -111,7 +114,7 @@ def template_tables(study_id: str, from_sdtmig: bool = False) -> dict[str, Sheet
     for m in mappings:
         mapped.setdefault((m["Dataset"], m["Variable"]), m["Algorithm"])
     ct = _ct()
-    by_code = {terms[0]["codelist_code"]: name for name, terms in ct.items()}
+    by_code: dict[str | None, str] = {terms[0]["codelist_code"]: name for name, terms in ct.items()}
     datasets, variables, extra_mappings, used_lists = [], [], [], set()
     for domain in DOMAINS:
         info = ig_datasets()[(SDTMIG, domain)]
@@ -130,7 +133,7 @@ def template_tables(study_id: str, from_sdtmig: bool = False) -> dict[str, Sheet
                 used_lists.add(codelist)
             comment = ""
             if domain in TRIAL_DESIGN and (v.name in sheet_columns or algorithm):
-                origin = "Protocol" if v.name in sheet_columns else ORIGIN.get(algorithm, "Derived")
+                origin = "Protocol" if v.name in sheet_columns or not algorithm else ORIGIN.get(algorithm, "Derived")
             elif algorithm is None:
                 origin, comment = "Not Available", "COM.EMPTY"
                 extra_mappings.append([domain, "*", v.name, "no_data", "", "", "", "COM.EMPTY"])
@@ -167,9 +170,9 @@ def template_tables(study_id: str, from_sdtmig: bool = False) -> dict[str, Sheet
     tables["Variables"] = _table("Variables", variables)
     tables["Codelists"] = _table("Codelists", codelists)
     tables["Mappings"] = _table("Mappings", [list(c) for _, c in tables["Mappings"].rows] + extra_mappings)
-    order = ["Study", "Datasets", "Variables", "ValueLevel", "Codelists", "Methods", "Comments", "Forms", "Sources",
-             "Mappings", "Units", *sorted(TRIAL_DESIGN, key=DOMAINS.index)]
-    return {name: tables[name] for name in order}
+    sheet_order = ["Study", "Datasets", "Variables", "ValueLevel", "Codelists", "Methods", "Comments", "Forms",
+                   "Sources", "Mappings", "Units", *sorted(TRIAL_DESIGN, key=DOMAINS.index)]
+    return {name: tables[name] for name in sheet_order}
 
 
 def init_study(name: str, parent: Path | str, from_sdtmig: bool = False, study_id: str | None = None) -> Path:

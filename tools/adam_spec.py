@@ -456,7 +456,8 @@ def ms_study() -> dict:
         ("ADTTE", "Time-to-Event Analysis Dataset", "BASIC DATA STRUCTURE",
          "One record per subject per parameter", "STUDYID, USUBJID, PARAMCD", "Yes"),
     ]
-    lb_records = "STUDYID, USUBJID, PARAMCD, PARAM, PARAMN, PARCAT1, AVAL, AVALC, ADT, VISIT, VISITNUM, SRCDOM, SRCVAR, SRCSEQ"
+    lb_records = ("STUDYID, USUBJID, PARAMCD, PARAM, PARAMN, PARCAT1, AVAL, AVALC, ADT, VISIT, VISITNUM, "
+                  "SRCDOM, SRCVAR, SRCSEQ")
     variables = {
         "ADSL": adsl_variables(baselines),
         "ADAE": ADAE_VARIABLES,
@@ -593,7 +594,8 @@ def t2dm_study() -> dict:
         ("ADQS", "DQoL Questionnaire Analysis Dataset", "BASIC DATA STRUCTURE",
          "One record per subject per parameter per analysis date", "STUDYID, USUBJID, PARAMCD, ADT, SRCSEQ", "Yes"),
     ]
-    lb_records = "STUDYID, USUBJID, PARAMCD, PARAM, PARAMN, PARCAT1, AVAL, AVALC, ADT, VISIT, VISITNUM, SRCDOM, SRCVAR, SRCSEQ"
+    lb_records = ("STUDYID, USUBJID, PARAMCD, PARAM, PARAMN, PARCAT1, AVAL, AVALC, ADT, VISIT, VISITNUM, "
+                  "SRCDOM, SRCVAR, SRCSEQ")
     variables = {
         "ADSL": adsl_variables(baselines),
         "ADAE": ADAE_VARIABLES,

@@ -61,9 +61,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args(argv)
 
+    from subgen.core.conformance.ranges import declared_ranges
     from subgen.core.spec.loader import load_spec
     from validation.package import XptFolder, codelist_map
-    from subgen.core.conformance.ranges import declared_ranges
     from validation.run import Layer, validate_layers
 
     start = time.perf_counter()

@@ -18,7 +18,8 @@ from pathlib import Path
 
 def read_ct(path: Path) -> tuple[dict[str, dict], dict[str, list[dict]]]:
     """Codelists by short name and their terms, from an NCI EVS tab-delimited CT file."""
-    lists, terms = {}, {}
+    lists: dict[str, dict] = {}
+    terms: dict[str, list[dict]] = {}
     with path.open(encoding="utf-8") as fh:
         for row in csv.DictReader(fh, delimiter="\t"):
             if not row["Codelist Code"]:

@@ -39,7 +39,7 @@ import re
 import secrets
 import shutil
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from subgen.core.problems import Problem, ProblemError
@@ -55,7 +55,8 @@ _STAGE = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]+\.partial$")
 _OWNER = ".lock"  # suffix of a staging folder's owner file
 
 
-def _renameat2():
+def _renameat2() -> Callable[..., int] | None:
+    """libc's renameat2 (None where the C library has none)."""
     try:
         fn = ctypes.CDLL(None, use_errno=True).renameat2
     except (OSError, AttributeError):

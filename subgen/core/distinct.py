@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 
 F = TypeVar("F", bound=Callable[..., Any])
+FrameT = TypeVar("FrameT", pd.Series, pd.DataFrame)
 
 
-def _spread(result: pd.Series | pd.DataFrame, codes: np.ndarray, index: pd.Index) -> pd.Series | pd.DataFrame:
+def _spread(result: FrameT, codes: np.ndarray, index: pd.Index) -> FrameT:
     """``result`` (a Series or DataFrame, one row per distinct value) taken back to the records (dtypes kept)."""
     return result.reset_index(drop=True).take(codes).set_axis(index)
 

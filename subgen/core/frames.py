@@ -44,9 +44,9 @@ def conform(frame: pd.DataFrame, dataset: Dataset, keep: Sequence[str] = (), sor
         else:
             s = col.astype("string")
             out[v.name] = s.mask(stripped(s).eq(""))
-    for col in keep:
-        if col in frame.columns:
-            out[col] = frame[col].values
+    for name in keep:
+        if name in frame.columns:
+            out[name] = frame[name].values
     sort_cols = [k for k in dataset.keys if k in out.columns] if sort else []
     if sort_cols:
         out = out.sort_values(sort_cols, kind="stable", na_position="first")

@@ -6,8 +6,8 @@ wrong and what to do. ``ProblemError`` carries a list of them when a run must st
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Iterable
 
 import pandas as pd
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+from collections.abc import Hashable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +29,12 @@ ROW_COL = "__row"
 LINEAGE_COLS = (FILE_COL, ROW_COL)
 #: FILE_COL of records the spec itself declares (trial design datasets, TS): ``spec:<dataset>``
 SPEC_LINEAGE = "spec:"
+
+
+def raw_row(frame: pd.DataFrame, index: Hashable) -> int:
+    """The raw row number (lineage column ``ROW_COL``) of the record labelled ``index``."""
+    row: Any = frame.at[index, ROW_COL]  # pandas-stubs types a cell as any scalar; ROW_COL holds row numbers
+    return int(row)
 
 
 def read_form(raw_dir: Path, form: Form, required_columns: set[str] | frozenset[str] = frozenset()) -> pd.DataFrame:

@@ -398,7 +398,12 @@ def _validate_results(data: pd.DataFrame, expectations: list[Any], name: str) ->
     (table level, several columns, row conditions) run on the whole frame.
     """
     gx_module = import_gx()
-    columns = {id(e): _value_wise_column(e) for e in expectations} if len(data) >= COMPACT_MIN_ROWS else {}
+    columns: dict[int, str] = {}
+    if len(data) >= COMPACT_MIN_ROWS:
+        for e in expectations:
+            column = _value_wise_column(e)
+            if column:
+                columns[id(e)] = column
     value_wise = [e for e in expectations if columns.get(id(e))]
     whole = [e for e in expectations if not columns.get(id(e))]
     results = []
@@ -494,10 +499,10 @@ def run_suite_checks(frame: pd.DataFrame, suite: Any, *,
                 runs[position] = error(position, config, text)
         else:
             for result in results:
-                run_id = (result.expectation_config.meta or {}).get("_run_id")
-                if run_id not in runnable:
+                result_id = (result.expectation_config.meta or {}).get("_run_id")
+                if result_id not in runnable:
                     continue
-                position, config = runnable[run_id]
+                position, config = runnable[result_id]
                 message = _exception_message(result.exception_info)
                 if message is not None:
                     runs[position] = error(position, config, message)

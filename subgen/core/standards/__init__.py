@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import csv
 import functools
+import io
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import pandas as pd
@@ -64,7 +66,7 @@ class IgVariable:
     codelist: str  # NCI C-code or ""
 
 
-def _data_file(name: str):
+def _data_file(name: str) -> Traversable:
     return resources.files("subgen.core.standards").joinpath("data", name)
 
 
@@ -72,7 +74,7 @@ def _data_file(name: str):
 def ig_variables() -> dict[tuple[str, str], tuple[IgVariable, ...]]:
     """(standard, dataset) -> its variables in standard order, from ``data/ig_variables.csv``."""
     out: dict[tuple[str, str], list[IgVariable]] = {}
-    with _data_file("ig_variables.csv").open(encoding="utf-8", newline="") as fh:
+    with io.TextIOWrapper(_data_file("ig_variables.csv").open("rb"), encoding="utf-8", newline="") as fh:
         for r in csv.DictReader(fh):
             out.setdefault((r["standard"], r["dataset"]), []).append(
                 IgVariable(r["standard"], r["dataset"], int(r["order"]), r["variable"], r["label"], r["type"],
@@ -83,14 +85,14 @@ def ig_variables() -> dict[tuple[str, str], tuple[IgVariable, ...]]:
 @functools.lru_cache(maxsize=1)
 def ig_datasets() -> dict[tuple[str, str], dict[str, str]]:
     """(standard, dataset) -> label, class and structure, from ``data/ig_datasets.csv``."""
-    with _data_file("ig_datasets.csv").open(encoding="utf-8", newline="") as fh:
+    with io.TextIOWrapper(_data_file("ig_datasets.csv").open("rb"), encoding="utf-8", newline="") as fh:
         return {(r["standard"], r["dataset"]): r for r in csv.DictReader(fh)}
 
 
 @functools.lru_cache(maxsize=1)
 def ct_extensible() -> dict[str, bool]:
     """NCI codelist code -> extensible (CDISC SDTM CT 2025-03-28 and ADaM CT 2025-09-26)."""
-    with _data_file("ct_codelists.csv").open(encoding="utf-8", newline="") as fh:
+    with io.TextIOWrapper(_data_file("ct_codelists.csv").open("rb"), encoding="utf-8", newline="") as fh:
         return {r["code"]: r["extensible"] == "Yes" for r in csv.DictReader(fh)}
 
 
@@ -122,7 +124,7 @@ def default_keys(name: str, columns: list[str]) -> tuple[str, ...]:
     return ()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def name_pattern(name: str) -> re.Pattern:
     """A regex for a standard variable name; ADaMIG placeholders (lower case: TRTxxP, ANLzzFL, CRITy) match digits."""
     parts = re.split(r"([a-z]+)", name)
@@ -142,7 +144,6 @@ def fallback_dataset(name: str, frame: pd.DataFrame, labels: dict[str, str] | No
     """
     labels = labels or {}
     columns = [str(c) for c in frame.columns]
-    present = set(columns)
     structure = standard_structure(name, columns)
     variables: list[Variable] = []
     known: set[str] = set()
@@ -220,17 +221,17 @@ def define_metadata(path: Path | str) -> tuple[dict[str, Dataset], dict[str, Cod
         is_ext = extensible.get(nci, False) if nci else False
         codelists[cl.get("OID", "")] = Codelist(cl.get("OID", ""), cl.get("Name", ""), nci, cl.get("DataType", "text"),
                                                 "CDISC/NCI" if nci else None, is_ext, terms)
-    items = {i.get("OID"): i for i in mdv.findall("odm:ItemDef", _NS)}
+    item_defs = {i.get("OID"): i for i in mdv.findall("odm:ItemDef", _NS)}
     datasets: dict[str, Dataset] = {}
     for group in mdv.findall("odm:ItemGroupDef", _NS):
         name = (group.get("Name") or group.get("SASDatasetName") or "").upper()
         refs = sorted(group.findall("odm:ItemRef", _NS),
                       key=lambda r: int(r.get("OrderNumber") or 10 ** 6))
-        structure = standard_structure(name, [(items.get(r.get("ItemOID")) or r).get("Name", "") for r in refs])
+        structure = standard_structure(name, [(item_defs.get(r.get("ItemOID")) or r).get("Name", "") for r in refs])
         ig = {v.name: v for v in ig_variables().get(structure, ())} if structure else {}
         variables, keys = [], []
         for n, ref in enumerate(refs, 1):
-            item = items.get(ref.get("ItemOID"))
+            item = item_defs.get(ref.get("ItemOID"))
             if item is None:
                 raise ProblemError([Problem(str(path), None, ref.get("ItemOID"), ref.get("ItemOID"),
                                             f"ItemRef in {name} points to an undefined ItemDef",
@@ -244,8 +245,9 @@ def define_metadata(path: Path | str) -> tuple[dict[str, Dataset], dict[str, Cod
             variables.append(Variable(name, var_name, _text(item), item.get("DataType", "text"),
                                       int(length) if length and length.isdigit() else None, n, core, mandatory,
                                       cl_ref.get("CodeListOID") if cl_ref is not None else None))
-            if ref.get("KeySequence"):
-                keys.append((int(ref.get("KeySequence")), var_name))
+            key_sequence = ref.get("KeySequence")
+            if key_sequence:
+                keys.append((int(key_sequence), var_name))
         cls = _def_child(group, "Class")
         class_name = cls.get("Name", "") if cls is not None else _def_attr(group, "Class")
         datasets[name] = Dataset(name, _text(group), class_name, _def_attr(group, "Structure"),

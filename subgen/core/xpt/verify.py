@@ -52,7 +52,8 @@ def _pandas_read(path: Path, header: XptHeader) -> tuple[pd.DataFrame, dict[str,
     """pandas.read_sas of ``path`` with its metadata and any warnings it raised."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        with pd.read_sas(path, format="xport", encoding="utf-8", iterator=True) as reader:
+        with pd.read_sas(path, format="xport", encoding="utf-8", iterator=True) as xport_reader:
+            reader: Any = xport_reader  # pandas-stubs' XportReader omits nobs, fields and member_info
             if reader.nobs > 0:
                 frame = reader.read()
             else:  # read_sas raises StopIteration for a file without records
@@ -205,14 +206,14 @@ def _compare_values(ds: str, reader: str, got: pd.DataFrame, prepared: pd.DataFr
                                                f"(beyond IBM precision {IBM_REL_TOL:.3g} relative)",
                                            row=int(pos) + 1, column=name, value=repr(float(act[pos]))))
         else:
-            exp = prepared[name].iloc[:rows]
+            exp_text = prepared[name].iloc[:rows]
             col = got[name].iloc[:rows].reset_index(drop=True)
-            act = pd.Series(per_unique(col, lambda v: str(v).rstrip(" "), ""), dtype=object)
-            bad = (exp.to_numpy(dtype=object) != act.to_numpy(dtype=object))
+            act_text = pd.Series(per_unique(col, lambda v: str(v).rstrip(" "), ""), dtype=object)
+            bad = (exp_text.to_numpy(dtype=object) != act_text.to_numpy(dtype=object))
             for pos in np.flatnonzero(bad):
-                out.append(_verify_problem(ds, f"{reader} reads {clip(act.iloc[pos])!r}, written "
-                                               f"{clip(exp.iloc[pos])!r}", row=int(pos) + 1, column=name,
-                                           value=clip(act.iloc[pos])))
+                out.append(_verify_problem(ds, f"{reader} reads {clip(act_text.iloc[pos])!r}, written "
+                                               f"{clip(exp_text.iloc[pos])!r}", row=int(pos) + 1, column=name,
+                                           value=clip(act_text.iloc[pos])))
     if zero_notice:
         out.append(_verify_problem(
             ds, f"pandas.read_sas reads the IBM zero as 5.397605e-79 (pandas-dev/pandas#50670) in "
