@@ -353,7 +353,8 @@ def derive_var_crit(dataset: pd.DataFrame, new_vars: tuple[str, ...], text: str,
     """
     met = evaluate(rule, dataset)
     known = pd.Series(True, index=dataset.index)
-    for ref in columns(as_expression(rule)):
+    expression = as_expression(rule)
+    for ref in columns(expression) if expression is not None else ():
         known &= dataset[ref.key].notna()
     out = dataset.copy()
     out[new_vars[0]] = pd.Series(text, index=dataset.index, dtype="string").where(known)
