@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyreadstat
 
 from adam.registry import REGISTRY, Function, convert, is_codelist_hint, is_dataset_hint, step_arguments
 from subgen.core.distinct import map_distinct
@@ -28,6 +27,7 @@ from subgen.core.expr import evaluate
 from subgen.core.frames import conform
 from subgen.core.problems import Problem, ProblemError
 from subgen.core.spec.model import Dataset, DerivationStep, Spec
+from subgen.core.xpt.read import read_xpt
 
 #: Bookkeeping column: list of (domain, variable, seq) tuples per record.
 TRACE_COL = "__trace"
@@ -64,7 +64,7 @@ def read_sdtm(folder: Path, name: str) -> pd.DataFrame:
         raise ProblemError([Problem(str(path), None, None, None, f"SDTM dataset {name} is not in {folder}",
                                     "build SDTM first (make sdtm), or remove the ADaM derivation that reads it",
                                     rule="ADAM-INPUT")])
-    frame, _ = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
+    frame, _ = read_xpt(path)
     out = pd.DataFrame(index=frame.index)
     for col in frame.columns:
         if pd.api.types.is_numeric_dtype(frame[col]):
