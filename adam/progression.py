@@ -46,8 +46,8 @@ Rules, stated once (the spec picks the numbers; the code never branches on a stu
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -406,13 +406,14 @@ def derive_var_progression(dataset: pd.DataFrame, new_var: str, filter: str, pro
 def derive_var_confirmed(dataset: pd.DataFrame, new_vars: tuple[str, ...], min_gap_days: float,
                          problems: list[Problem], dataset_name: str, flag_var: str = "PROGFL",
                          by_vars: tuple[str, ...] = ("USUBJID", "PARAMCD"), date_var: str = "ADT") -> pd.DataFrame:
-    """Confirmed progression flag (e.g. CDP12FL): the progression holds up to the first assessment >= min_gap_days later.
+    ("Confirmed progression flag (e.g. CDP12FL): the progression holds up to the first assessment >= min_gap_days "
+     """later.
 
     Every assessment between onset and that confirming assessment must also be a progression;
     an onset with no assessment that late (study end) is not confirmed. ``min_gap_days`` is the
     spec's choice (84 = 12 weeks, 168 = 24 weeks). A second Variable on the row, if given,
     receives the confirming assessment's date. Several assessments on one date are reported.
-    """
+    """)
     if len(new_vars) not in (1, 2):
         raise ValueError(f"derive_var_confirmed gives a flag and optionally a confirmation date, not "
                          f"{len(new_vars)} variables")

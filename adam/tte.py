@@ -29,8 +29,8 @@ subject is censored at worst on day 1.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -197,7 +197,8 @@ def _select(src: TTESource, index: int, frame: pd.DataFrame, subjects: pd.DataFr
     tied = chosen.index.intersection(ordered.index[dup.to_numpy()])
     if len(tied):
         problems.append(Problem(where, None, src.date, src.dataset_name, f"{len(tied)} subject(s) have several "
-                                f"{src.dataset_name} records on the chosen date with equal {', '.join(src.order) or 'order'}"
+                                f"{src.dataset_name} records on the chosen date with equal "
+                                f"{', '.join(src.order) or 'order'}"
                                 f"; the {keep} in input order is used", "add order variables (e.g. SRCSEQ) to the "
                                 "source definition", "Warning", "ADAM-TTE-TIE"))
     out = chosen[list(keys)].copy()
@@ -223,8 +224,9 @@ def derive_param_tte(dataset: pd.DataFrame | None, dataset_adsl: pd.DataFrame,
     parameter's constants (PARAMCD, PARAM, ...). Output columns: subject keys, the
     ``set_values_to`` variables, STARTDT, ADT, AVAL (days), CNSR, then EVNTDESC, CNSDTDSC,
     SRCDOM, SRCVAR, SRCSEQ (those the sources set) and any other source variables. Records are
-    in ADSL order; source records of subjects outside the population are not read. Returns ``(dataset with the new records, problems)``; a bad source
-    definition raises :class:`ProblemError` listing every problem.
+    in ADSL order; source records of subjects outside the population are not read. Returns
+    ``(dataset with the new records, problems)``; a bad source definition raises :class:`ProblemError`
+    listing every problem.
     """
     keys = list(subject_keys)
     if not event_conditions:
@@ -232,7 +234,8 @@ def derive_param_tte(dataset: pd.DataFrame | None, dataset_adsl: pd.DataFrame,
                                     "declared", "declare at least one event (CNSR 0)", rule="ADAM-TTE-SOURCE")])
     sources = [*event_conditions, *censor_conditions]
     bad = [Problem(where, None, "CNSR", s.dataset_name, f"{'event' if i < len(event_conditions) else 'censoring'} "
-                   f"source on {s.dataset_name}.{s.date} has CNSR {s.censor}", "events have CNSR 0, censorings 1, 2, ...",
+                   f"source on {s.dataset_name}.{s.date} has CNSR {s.censor}",
+                   "events have CNSR 0, censorings 1, 2, ...",
                    rule="ADAM-TTE-SOURCE")
            for i, s in enumerate(sources) if s.is_event != (i < len(event_conditions))]
     for s in sources:

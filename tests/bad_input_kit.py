@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-
 from spec_edit import load_tables, save
+
 from subgen.core.spec.workbook import SheetTable
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -282,8 +282,9 @@ def keep_datasets(tables: dict[str, SheetTable], keep: set[str]) -> None:
     declared = {(dict(zip(tables["Variables"].header, c))["Dataset"], dict(zip(tables["Variables"].header, c))
                  ["Variable"]) for _, c in tables["Variables"].rows}
     t = tables["Mappings"]
-    tables["Mappings"] = SheetTable(t.header, tuple(r for r in t.rows if (r[1][t.header.index("Dataset")],
-                                                                          r[1][t.header.index("Variable")]) in declared))
+    dataset_at, variable_at = t.header.index("Dataset"), t.header.index("Variable")
+    tables["Mappings"] = SheetTable(t.header, tuple(r for r in t.rows
+                                                    if (r[1][dataset_at], r[1][variable_at]) in declared))
     for name in [n for n in tables if n.isupper() and len(n) <= 8 and n not in keep and n not in ("TA",)]:
         if name in ("TE", "TV", "TI", "TS"):
             del tables[name]

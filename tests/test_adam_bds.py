@@ -6,9 +6,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from adam.bds import (derive_param_linear, derive_param_sdtm, derive_var_anl01fl, derive_var_anrind, derive_var_base,
-                      derive_var_blq, derive_var_chg, derive_var_crit, derive_var_extreme_flag, derive_var_pchg,
-                      derive_vars_merged_source, derive_vars_windows, round_half_up)
+from adam.bds import (
+    derive_param_linear,
+    derive_param_sdtm,
+    derive_var_anl01fl,
+    derive_var_anrind,
+    derive_var_base,
+    derive_var_blq,
+    derive_var_chg,
+    derive_var_crit,
+    derive_var_extreme_flag,
+    derive_var_pchg,
+    derive_vars_merged_source,
+    derive_vars_windows,
+    round_half_up,
+)
 from adam.engine import TRACE_COL
 from subgen.core.spec.model import AnalysisParameter, AnalysisWindow
 

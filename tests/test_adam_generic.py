@@ -7,9 +7,18 @@ import pytest
 
 from adam.adsl import derive_var_eosstt
 from adam.engine import TRACE_COL
-from adam.generic import (derive_records_sdtm, derive_var_aseq, derive_var_cat, derive_var_code, derive_var_codelist,
-                          derive_var_duration, derive_var_dy, derive_var_exist_flag, derive_vars_merged,
-                          derive_vars_merged_dt)
+from adam.generic import (
+    derive_records_sdtm,
+    derive_var_aseq,
+    derive_var_cat,
+    derive_var_code,
+    derive_var_codelist,
+    derive_var_duration,
+    derive_var_dy,
+    derive_var_exist_flag,
+    derive_vars_merged,
+    derive_vars_merged_dt,
+)
 from subgen.core.spec.model import Codelist, CodelistTerm
 
 

@@ -9,9 +9,16 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from adam.progression import (EDSS_PROGRESSION_STEPS, ProgressionStep, derive_var_confirmation_flag,
-                              derive_var_onset_date, derive_var_progression_flag, filter_first_flagged,
-                              minimum_increase, progression_steps)
+from adam.progression import (
+    EDSS_PROGRESSION_STEPS,
+    ProgressionStep,
+    derive_var_confirmation_flag,
+    derive_var_onset_date,
+    derive_var_progression_flag,
+    filter_first_flagged,
+    minimum_increase,
+    progression_steps,
+)
 from subgen.core.problems import ProblemError
 
 

@@ -384,8 +384,8 @@ def test_declared_rows_on_the_adam_engine_datasets(built, root):
     101013 onset 2025-06-10 = SAS 23902, RANDDT 2024-06-07 = SAS 23534 -> AVAL 23902 - 23534 + 1 = 369.
     """
     from adam.engine import run_step
-    from adam.stage import build_adam, load_adam_spec
     from adam.registry import REGISTRY, convert, is_dataset_hint, parse_arguments
+    from adam.stage import build_adam, load_adam_spec
     from subgen.core.spec.model import AnalysisParameter, DerivationStep
     from subgen.core.study import load_study
 

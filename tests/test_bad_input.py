@@ -20,19 +20,35 @@ import csv
 import io
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
-import pandas as pd
-import pyreadstat
 import pytest
-
-from bad_input_kit import (ANY, ROOT, Expect, StudyCopy, append_raw, copy_study, delete_rows, drop_raw_column,
-                           duplicate_line, find_line, leftovers, matching_lines, problem_lines, read_raw, rename_header,
-                           rename_raw_column, rewrite_bytes, run_cli, save_spec, set_raw, spec_row, spec_tables,
-                           tree_digest)
+from bad_input_kit import (
+    ANY,
+    ROOT,
+    Expect,
+    StudyCopy,
+    append_raw,
+    copy_study,
+    drop_raw_column,
+    duplicate_line,
+    leftovers,
+    matching_lines,
+    problem_lines,
+    rename_header,
+    rename_raw_column,
+    rewrite_bytes,
+    run_cli,
+    save_spec,
+    set_raw,
+    spec_row,
+    spec_tables,
+    tree_digest,
+)
 from spec_edit import append_row, set_cell
+
 from subgen.core.spec.workbook import SheetTable
 
 Corrupt = Callable[[StudyCopy], "dict | None"]
@@ -104,7 +120,7 @@ def unclosed_quote(lines: list[str]) -> list[str]:
     return lines
 
 
-def spec(edit: Callable[[dict[str, SheetTable]], "int | None"]) -> Corrupt:
+def spec(edit: Callable[[dict[str, SheetTable]], int | None]) -> Corrupt:
     """Edit the copy's spec workbook through its text tables; the edit may return the Excel row it changed."""
     def run(c: StudyCopy) -> dict:
         tables = spec_tables(c)

@@ -21,9 +21,7 @@ from pathlib import Path
 import pandas as pd
 import pyreadstat
 import pytest
-
-from bad_input_kit import (ANY, Expect, copy_study, leftovers, matching_lines, raw_line, run_cli, set_raw,
-                           tree_digest)
+from bad_input_kit import ANY, Expect, copy_study, leftovers, matching_lines, raw_line, run_cli, set_raw, tree_digest
 
 pytestmark = pytest.mark.study  # every group builds a whole corrupted copy of ms_exo
 
@@ -137,7 +135,8 @@ def test_prewrite_failure_writes_nothing(unwritable: dict) -> None:
 
 def test_non_ascii_text(unwritable: dict) -> None:
     expect = Expect("XPT-ASCII", "AE", ANY, "AETERM", "Ból głowy",
-                    "contains 'ó' (U+00F3) at character 2; XPT v5 holds printable ASCII only (record from ae.csv row 2)",
+                    "contains 'ó' (U+00F3) at character 2; XPT v5 holds printable ASCII only "
+                    "(record from ae.csv row 2)",
                     "replace it with its ASCII equivalent")
     assert matching_lines(unwritable["err"], expect, {}), unwritable["err"]
 

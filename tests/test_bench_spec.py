@@ -41,7 +41,8 @@ def test_lbtestcd_terms_decode_to_lbtest_and_take_the_lab_names(tables) -> None:
     for t in PANEL:
         row = testcd[t.testcd]
         assert row["Decoded Value"] == test[row["NCI Term Code"]]
-        names = {row["Term"].upper(), row["Decoded Value"].upper(), *(s.upper() for s in row["Synonyms"].split("|") if s)}
+        names = {row["Term"].upper(), row["Decoded Value"].upper(),
+                 *(s.upper() for s in row["Synonyms"].split("|") if s)}
         assert t.name.upper() in names, t.name
     assert testcd["RBC"]["Synonyms"] == "Red blood cell count" and testcd["RBC"]["Decoded Value"] == "Erythrocytes"
     assert testcd["ALT"]["Synonyms"] == ""  # the lab's "ALT" is the term itself
@@ -83,6 +84,7 @@ def test_write_study_gives_loadable_specs(tmp_path: Path) -> None:
     folder = write_study(tmp_path / "study", tmp_path / "raw")
     text = (folder / "study.toml").read_text(encoding="utf-8")
     assert 'name = "ms_exo"' in text and str((tmp_path / "raw").resolve()) in text
-    assert (folder / "specs" / "ms_exo_bench.xlsx").is_file() and (folder / "specs" / "ms_exo_bench_adam.xlsx").is_file()
+    assert (folder / "specs" / "ms_exo_bench.xlsx").is_file()
+    assert (folder / "specs" / "ms_exo_bench_adam.xlsx").is_file()
     # the product spec itself is untouched by the bench
     assert "HGB" not in {r["Term"] for r in _records(read_workbook(SDTM_SPEC)["Codelists"], ID="LBTESTCD")}

@@ -1,4 +1,5 @@
-"""The command line: help with examples and exit codes, summary table, --quiet/--verbose, progress bars, short errors."""
+"""The command line: help with examples and exit codes, summary table, --quiet/--verbose, progress bars,
+short errors."""
 
 from __future__ import annotations
 

@@ -141,7 +141,8 @@ def test_where_surface_gives_the_same_tree() -> None:
 
 def test_where_bare_values_are_literals() -> None:
     assert parse_where("LBSPEC EQ CEREBROSPINAL FLUID AND X EQ y").root == And((
-        Compare(ColumnRef(None, "LBSPEC"), "=", Str("CEREBROSPINAL FLUID")), Compare(ColumnRef(None, "X"), "=", Str("y"))))
+        Compare(ColumnRef(None, "LBSPEC"), "=", Str("CEREBROSPINAL FLUID")),
+        Compare(ColumnRef(None, "X"), "=", Str("y"))))
     assert parse_where("QNAM EQ RANDNO").root.right == Str("RANDNO")  # type: ignore[union-attr]
     assert parse_where('RSTESTCD IN (EDSS0101, X"Y)').root.items == (Str("EDSS0101"), Str('X"Y'))  # type: ignore[union-attr]
     assert parse_where("NVTESTCD IN T2LESN, NEWT2N").root.items == (Str("T2LESN"), Str("NEWT2N"))  # type: ignore[union-attr]
@@ -198,8 +199,9 @@ def test_a_missing_column_is_named() -> None:
     assert isinstance(err.value, KeyError) and isinstance(err.value, ExprError) and err.value.position == 1
     with pytest.raises(ExprError) as unquoted:
         evaluate("AETERM = Nausea", AE)
-    assert str(unquoted.value) == ('cannot read condition "AETERM = Nausea" at character 10: expected a quoted value, a '
-                              "number or a column (there is no column Nausea); write e.g. AETERM = 'Nausea'")
+    assert str(unquoted.value) == ('cannot read condition "AETERM = Nausea" at character 10: '
+                                   "expected a quoted value, a number or a column (there is no column Nausea); "
+                                   "write e.g. AETERM = 'Nausea'")
     check_columns(parse("A = B"), {"A", "B"})
     with pytest.raises(MissingColumnError, match="write e.g. A = 'C'"):
         check_columns(parse("A = C"), {"A", "B"})
@@ -288,7 +290,8 @@ def test_where_semantics_by_hand() -> None:
     ("__import__('os').system('x')", 17, "expected and, or or the end of the condition"),
     ("(EXYN = 'Y'", 12, "a ( is not closed by )"),
     ("EXYN = 'Y')", 11, "this ) has no matching ("),
-    ("AETERM = 'Crohn's disease'", 17, "a quote inside a value is written twice; write e.g. AETERM = 'Crohn''s disease'"),
+    ("AETERM = 'Crohn's disease'", 17,
+     "a quote inside a value is written twice; write e.g. AETERM = 'Crohn''s disease'"),
     ("AETERM = Nausea and vomiting or X = 'b'", 1 + len("AETERM = Nausea and vomiting "),
      "expected =, !=, <, <=, >, >=, in, not in, is blank or is not blank"),
     ("AETERM = Nausea vomiting", 17, "(a value with spaces goes in quotes); write e.g. AETERM = 'Nausea vomiting'"),

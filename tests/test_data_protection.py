@@ -21,9 +21,18 @@ from pathlib import Path
 import pandas as pd
 import pyreadstat
 import pytest
-
-from bad_input_kit import (ROOT, Expect, copy_study, leftovers, matching_lines, raw_line, read_raw, run_cli,
-                           save_spec, set_raw, spec_tables, tree_digest)
+from bad_input_kit import (
+    ROOT,
+    Expect,
+    copy_study,
+    leftovers,
+    matching_lines,
+    run_cli,
+    save_spec,
+    set_raw,
+    spec_tables,
+    tree_digest,
+)
 from conftest import STUDIES
 from spec_edit import append_row, set_cell
 
@@ -128,7 +137,8 @@ def test_personal_data_reaches_no_output(built, study: str) -> None:
         text = frame.select_dtypes(exclude="number").astype(str).apply(lambda s: s.str.strip().str.upper())
         assert not text.isin(personal).any().any(), xpt.name
         for contact in contacts:
-            assert not text.apply(lambda s: s.str.contains(contact, regex=False)).any().any(), (xpt.name, contact)
+            found = text.apply(lambda s, contact=contact: s.str.contains(contact, regex=False))
+            assert not found.any().any(), (xpt.name, contact)
     for report in sorted((folder / "reports").rglob("*")):
         if report.is_file():
             body = report.read_text(encoding="utf-8").upper()
@@ -140,7 +150,8 @@ def _supp_initials(tables, declared_personal: bool) -> None:
     """A SUPPDM qualifier SUBJINIT from enrol.INITIALS; INITIALS stays personal data or is taken off the list."""
     append_row(tables, "ValueLevel", {"Order": "2", "Dataset": "SUPPDM", "Variable": "QVAL",
                                       "Where Clause": "QNAM EQ SUBJINIT", "Description": "Subject Initials",
-                                      "Data Type": "text", "Length": "3", "Origin": "Collected", "Source": "Investigator"})
+                                      "Data Type": "text", "Length": "3", "Origin": "Collected",
+                                      "Source": "Investigator"})
     append_row(tables, "Mappings", {"Dataset": "DM", "Source": "enrol", "Variable": "SUBJINIT",
                                     "Algorithm": "assign_no_ct", "Raw Column": "INITIALS"})
     if not declared_personal:

@@ -10,8 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from export.datasetjson import (column_type, dataset_json_dict, dataset_json_header, read_dataset_json,
-                                write_dataset_json)
+from export.datasetjson import (
+    column_type,
+    dataset_json_dict,
+    dataset_json_header,
+    read_dataset_json,
+    write_dataset_json,
+)
 from subgen.core.spec.model import Dataset, Variable
 from subgen.core.xpt.values import expected_widths, xpt_frame
 

@@ -15,8 +15,18 @@ from lxml import etree
 from export.define import DefineGroup, build_define, define_bytes, write_define, xsd_problems
 from export.split import SplitPart, SplitPlan
 from subgen.core.problems import ProblemError
-from subgen.core.spec.model import (AnalysisParameter, Codelist, CodelistTerm, Comment, Dataset, Method, Spec, StudyInfo,
-                               ValueLevel, Variable)
+from subgen.core.spec.model import (
+    AnalysisParameter,
+    Codelist,
+    CodelistTerm,
+    Comment,
+    Dataset,
+    Method,
+    Spec,
+    StudyInfo,
+    ValueLevel,
+    Variable,
+)
 from subgen.core.xpt.values import expected_widths, xpt_frame
 
 NS = {"odm": "http://www.cdisc.org/ns/odm/v1.3", "def": "http://www.cdisc.org/ns/def/v2.1",

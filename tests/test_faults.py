@@ -22,10 +22,19 @@ from pathlib import Path
 
 import pyreadstat
 import pytest
-
-from bad_input_kit import (ROOT, copy_study, keep_datasets, leftovers, run_cli, save_spec, small_study, spec_tables,
-                           tree_digest)
+from bad_input_kit import (
+    ROOT,
+    copy_study,
+    keep_datasets,
+    leftovers,
+    run_cli,
+    save_spec,
+    small_study,
+    spec_tables,
+    tree_digest,
+)
 from spec_edit import set_cell
+
 from subgen.core import atomic
 
 PAUSED = r"""

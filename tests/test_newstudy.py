@@ -8,13 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from bad_input_kit import run_cli
 from conftest import read
-from subgen.newstudy import DOMAINS, init_study
+
 from subgen.core.problems import ProblemError
 from subgen.core.spec.loader import load_spec
 from subgen.core.study import load_study
+from subgen.newstudy import DOMAINS, init_study
 
 
 @pytest.fixture(scope="module")

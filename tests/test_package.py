@@ -317,7 +317,8 @@ def test_validated_stage_files_are_copied_not_written_again(packaged, root, tmp_
 
 
 def test_take_verified_xpt_copies_only_the_file_it_would_write(built, root, tmp_path):
-    """take_verified_xpt: right hash and headers -> a copy; a changed hash, label, display format or stamp -> no copy."""
+    """take_verified_xpt: right hash and headers -> a copy; a changed hash, label, display format or stamp ->
+    no copy."""
     import dataclasses
 
     from export.package import read_dataset, take_verified_xpt

@@ -8,8 +8,16 @@ from pathlib import Path
 import pandas as pd
 
 from sdtm.engine import BuildContext
-from sdtm.findings import (baseline_flag, derive_lobxfl, derive_stresc, derive_strnr, reference_indicator,
-                           sig_round, standard_range, standard_results)
+from sdtm.findings import (
+    baseline_flag,
+    derive_lobxfl,
+    derive_stresc,
+    derive_strnr,
+    reference_indicator,
+    sig_round,
+    standard_range,
+    standard_results,
+)
 from subgen.core.spec.model import Mapping, Spec, StudyInfo, UnitConversion
 
 UNITS = (UnitConversion("*", "pg/mL", "ng/L", 1.0), UnitConversion("GLUC", "mg/dL", "mmol/L", 0.0555),

@@ -8,8 +8,16 @@ from pathlib import Path
 import pandas as pd
 
 from sdtm.engine import BuildContext
-from sdtm.visits import (assign_epochs, assign_visit, derive_epoch, derive_visitnum, epoch_starts, match_visits,
-                         subject_elements, visit_numbers)
+from sdtm.visits import (
+    assign_epochs,
+    assign_visit,
+    derive_epoch,
+    derive_visitnum,
+    epoch_starts,
+    match_visits,
+    subject_elements,
+    visit_numbers,
+)
 from subgen.core.spec.model import Mapping, Spec, StudyInfo
 
 TV = [("1", "SCREENING"), ("2", "BASELINE"), ("3", "MONTH 3"), ("6", "MONTH 12")]
@@ -118,7 +126,8 @@ def test_subject_elements() -> None:
     sv = pd.DataFrame({"USUBJID": ["S1-1", "S1-1", "S1-2"], "VISIT": ["BASELINE", "MONTH 12", "MONTH 3"],
                        "SVSTDTC": ["2024-01-29", "2025-01-27", "2024-05-20"]})
     ta = pd.DataFrame(TA, columns=["ARMCD", "TAETORD", "ETCD", "EPOCH"])
-    te = pd.DataFrame({"ETCD": ["SCRN", "EXO", "PBO", "FU"], "ELEMENT": ["Screening", "Exosomes", "Placebo", "Follow-up"]})
+    te = pd.DataFrame({"ETCD": ["SCRN", "EXO", "PBO", "FU"],
+                       "ELEMENT": ["Screening", "Exosomes", "Placebo", "Follow-up"]})
     se = subject_elements(DM, sv, ta, te, {"FOLLOW-UP": "Month 12"})
     got = [tuple(r) for r in se[["USUBJID", "SESEQ", "ETCD", "ELEMENT", "TAETORD", "EPOCH", "SESTDTC",
                                  "SEENDTC"]].itertuples(index=False)]

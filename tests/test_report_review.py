@@ -9,9 +9,9 @@ from pathlib import Path
 
 import matplotlib.image
 import pytest
-
 from bad_input_kit import run_cli
 from browser import page_requests, render
+
 from report.review import write_review
 
 pytestmark = pytest.mark.slow

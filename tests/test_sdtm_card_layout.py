@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import read
+
 from sdtm.stage import run_sdtm
 
 COMMON = ["USUBJID", "VISITNUM", "VISIT", "EPOCH"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pandas as pd
-
 from conftest import read
 
 
@@ -34,7 +33,7 @@ def test_ae_subject_101001(built) -> None:
 
 def test_ae_after_data_cut_is_reported_not_mapped(built) -> None:
     # 101021's AE starts 05-NOV-2026, after the 2026-10-31 cut (ae.csv row 42); 201052's 06-JAN-2026 (row 95).
-    for study, subj, row, start in (("ms_exo", "MSEXO01-101021", 42, "2026-11-05"),
+    for study, _subj, row, start in (("ms_exo", "MSEXO01-101021", 42, "2026-11-05"),
                                     ("t2dm_exo", "T2DMEXO01-201052", 95, "2026-01-06")):
         ae = read(built[study], "ae")
         assert not (ae["AESTDTC"] == start).any()

@@ -7,7 +7,6 @@ not recomputed with the code under test.
 from __future__ import annotations
 
 import filecmp
-import math
 from pathlib import Path
 
 import pandas as pd
@@ -92,7 +91,8 @@ def test_ts_parameters(built, study: str, values: dict[str, str]) -> None:
     assert (coded["TSVCDVER"] == "2025-03-28").all() and (coded["TSVALCD"] != "").all()
     assert first.loc["TBLIND", "TSVALCD"] == ("C15228" if study == "ms_exo" else "C49659")
     # TSSEQ numbers repeated parameters 1, 2, ...
-    assert sorted(ts.loc[ts["TSPARMCD"] == "OUTMSPRI", "TSSEQ"]) == list(range(1, (ts["TSPARMCD"] == "OUTMSPRI").sum() + 1))
+    outmspri = ts["TSPARMCD"] == "OUTMSPRI"
+    assert sorted(ts.loc[outmspri, "TSSEQ"]) == list(range(1, outmspri.sum() + 1))
 
 
 def test_trial_design(built) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from conftest import read
 
 

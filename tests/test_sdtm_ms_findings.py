@@ -6,7 +6,6 @@ Needs specs/ms_exo.xlsx generated with the RS/FT/NV module (one Sources row per 
 from __future__ import annotations
 
 import pandas as pd
-
 from conftest import read
 
 
@@ -126,7 +125,8 @@ def test_nv_mri_volumes_and_counts(built) -> None:
 
 
 def test_findings_keys_unique(built) -> None:
-    for name, keys in (("rs", ["USUBJID", "RSCAT", "RSTESTCD", "VISITNUM"]), ("ft", ["USUBJID", "FTTESTCD", "VISITNUM"]),
+    for name, keys in (("rs", ["USUBJID", "RSCAT", "RSTESTCD", "VISITNUM"]),
+                       ("ft", ["USUBJID", "FTTESTCD", "VISITNUM"]),
                        ("nv", ["USUBJID", "NVCAT", "NVTESTCD", "NVLOC", "VISITNUM"])):
         frame = read(built["ms_exo"], name)
         assert not frame.duplicated(keys).any(), name

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from conftest import read
+
 from sdtm.engine import repeat_items
 from subgen.core.spec.model import Source, expand_columns
 
@@ -31,11 +31,11 @@ def test_repeat_items_one_row_per_item_with_lineage() -> None:
 
 
 def test_spec_rejects_item_range_without_topic_template(tmp_path) -> None:
+    from conftest import ROOT
     from spec_edit import load_tables, save, set_cell
+
     from subgen.core.problems import ProblemError
     from subgen.core.spec.loader import load_spec
-
-    from conftest import ROOT
 
     tables = load_tables(ROOT / "specs" / "t2dm_exo.xlsx")
     row = set_cell(tables, "Sources", {"Source": "DQOLSAT"}, "Topic Value", "DQOL")
@@ -66,7 +66,8 @@ def test_msqol54_101016(built) -> None:
     # RFSTDTC 2024-06-21 (first infusion): Month 12 on 2025-06-20 is day 365; baseline items carry QSLOBXFL.
     assert set(m12["QSDTC"]) == {"2025-06-20"} and set(m12["QSDY"]) == {365}
     base = qs[qs["VISIT"] == "BASELINE"]
-    assert (base["QSLOBXFL"] == "Y").sum() == 54 and (qs.loc[qs["VISIT"] != "BASELINE", "QSLOBXFL"].fillna("") == "").all()
+    assert (base["QSLOBXFL"] == "Y").sum() == 54
+    assert (qs.loc[qs["VISIT"] != "BASELINE", "QSLOBXFL"].fillna("") == "").all()
     assert sorted(qs["QSSEQ"]) == list(range(1, 163))
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import read
 from spec_edit import append_row, load_tables, save
+
 from sdtm.stage import build_sdtm
 from subgen.core.problems import ProblemError
 from subgen.core.spec.loader import load_spec
@@ -35,7 +35,8 @@ def test_ex_lot_and_particles_from_kit_list(built) -> None:
     # The particle count is the active amount EXDOSE (no SUPPEX qualifier any more).
     ex = read(built["ms_exo"], "ex")
     s2 = ex[ex["USUBJID"] == "MSEXO01-101002"].set_index("VISIT")
-    assert s2.loc["BASELINE", ["EXTRT", "EXLOT", "EXROUTE"]].tolist() == ["MSC-DERIVED EXOSOMES", "EXO-L01", "INTRAVENOUS"]
+    assert s2.loc["BASELINE", ["EXTRT", "EXLOT", "EXROUTE"]].tolist() == [
+        "MSC-DERIVED EXOSOMES", "EXO-L01", "INTRAVENOUS"]
     assert s2.loc["MONTH 6", "EXLOT"] == "EXO-L02"
     assert s2.loc["BASELINE", "EXDOSE"] == 2.2e10 and s2.loc["MONTH 6", "EXDOSE"] == 2.1e10
     assert set(ex.loc[ex["USUBJID"] == "MSEXO01-101001", "EXDOSE"]) == {0}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pandas as pd
-
 from conftest import read
 
 
@@ -46,7 +45,8 @@ def test_ie_criteria_not_met(built) -> None:
     ie = read(built["t2dm_exo"], "ie")
     assert len(ie) == 3
     assert recs(ie, "T2DMEXO01-201031", ["IESEQ", "IETESTCD", "IECAT", "IEORRES", "VISIT", "EPOCH"]) == [
-        (1, "EX02", "EXCLUSION", "Y", "SCREENING", "SCREENING"), (2, "EX06", "EXCLUSION", "Y", "SCREENING", "SCREENING")]
+        (1, "EX02", "EXCLUSION", "Y", "SCREENING", "SCREENING"),
+        (2, "EX06", "EXCLUSION", "Y", "SCREENING", "SCREENING")]
     assert recs(ie, "T2DMEXO01-201005", ["IETEST", "IEORRES"]) == [("Aged 40 to 65 years", "N")]
 
 

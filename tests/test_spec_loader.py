@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-
 from spec_edit import append_row, load_tables, save, set_cell
+
 from subgen.core.problems import ProblemError
 from subgen.core.spec.loader import load_spec
 from subgen.core.spec.workbook import SheetTable, read_workbook, tables_to_text, text_to_tables

@@ -20,8 +20,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from bad_input_kit import ROOT
+
 from subgen.core import atomic
 
 HOLD = r"""

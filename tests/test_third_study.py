@@ -8,7 +8,6 @@ import math
 from pathlib import Path
 
 import pytest
-
 from conftest import read
 
 pytestmark = pytest.mark.slow

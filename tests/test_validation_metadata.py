@@ -42,7 +42,8 @@ def test_tables_are_regenerated_byte_for_byte_from_the_reference(reference, tmp_
 
 def test_ig_content_matches_the_standard():
     ae = {v.name: v for v in ig_variables()[("SDTMIG 3.4", "AE")]}
-    assert (ae["AETERM"].core, ae["AETERM"].type, ae["AETERM"].label) == ("Req", "Char", "Reported Term for the Adverse Event")
+    assert (ae["AETERM"].core, ae["AETERM"].type, ae["AETERM"].label) == (
+        "Req", "Char", "Reported Term for the Adverse Event")
     assert ae["AESTDY"].type == "Num" and ae["AESEV"].codelist == "C66769"
     adsl = {v.name: v for v in ig_variables()[("ADaMIG 1.3", "ADSL")]}
     assert adsl["USUBJID"].core == "Req" and adsl["TRTxxP"].core == "Req"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from validation import rules_adam
 from subgen.core.conformance.outcomes import ISSUES, NOT_APPLICABLE, PASSED
+from validation import rules_adam
 from validation.rulebase import Package, run_rule
 
 RULES = {r.id: r for r in rules_adam.RULES}

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from validation import rules_cross
 from subgen.core.conformance.outcomes import EXECUTION_ERROR, ISSUES, NOT_APPLICABLE, PASSED
+from validation import rules_cross
 from validation.rulebase import Checked, CrossRule, Package, finding_frame, run_rule
 
 RULES = {r.id: r for r in rules_cross.RULES}
@@ -22,8 +22,9 @@ def dm() -> pd.DataFrame:
 
 
 def ta() -> pd.DataFrame:
-    return pd.DataFrame({"STUDYID": ["S"] * 4, "ARMCD": ["A", "A", "B", "B"], "ARM": ["Drug", "Drug", "Placebo", "Placebo"],
-                         "TAETORD": [1.0, 2.0, 1.0, 2.0], "EPOCH": ["SCREENING", "TREATMENT", "SCREENING", "TREATMENT"]})
+    return pd.DataFrame({"STUDYID": ["S"] * 4, "ARMCD": ["A", "A", "B", "B"],
+                         "ARM": ["Drug", "Drug", "Placebo", "Placebo"], "TAETORD": [1.0, 2.0, 1.0, 2.0],
+                         "EPOCH": ["SCREENING", "TREATMENT", "SCREENING", "TREATMENT"]})
 
 
 def tv() -> pd.DataFrame:

@@ -14,8 +14,8 @@ import pyreadstat
 import pytest
 from openpyxl import load_workbook
 
-from validation import catalogue
 from subgen.core.conformance.outcomes import EXECUTION_ERROR, NOT_APPLICABLE, PASSED
+from validation import catalogue
 from validation.report import HTML_NAME, JSON_NAME, XLSX_NAME, rules_frame, write_reports
 from validation.run import validate_folder, validate_study
 
@@ -74,7 +74,8 @@ def test_excel_report_sheets_rules_and_provenance(validated, root):
     prov = dict(_sheet(folder / XLSX_NAME, "Provenance").itertuples(index=False))
     spec = root / "specs" / "ms_exo.xlsx"
     assert prov["spec sha256"] == hashlib.sha256(spec.read_bytes()).hexdigest()
-    for xpt in sorted((out_root / "ms_exo" / "sdtm").glob("*.xpt")) + sorted((out_root / "ms_exo" / "adam").glob("*.xpt")):
+    study_out = out_root / "ms_exo"
+    for xpt in sorted((study_out / "sdtm").glob("*.xpt")) + sorted((study_out / "adam").glob("*.xpt")):
         key = f"input {xpt.parent.name}/{xpt.name} sha256"
         assert prov[key] == hashlib.sha256(xpt.read_bytes()).hexdigest(), key
     assert prov["data cut"] == "2026-10-31" and prov["may be exported"] == "yes"
@@ -235,7 +236,8 @@ def test_waivers_suppress_exactly_the_waived_findings(planted):
         f = result.findings
         waived = f[f["waived"]]
         assert waived[["rule", "dataset", "record"]].values.tolist() == [["XD-DY-CALC", "LB", lb_rec]]
-        assert waived["justification"].iloc[0].startswith("Date corrected") and waived["waiver"].iloc[0] == "waivers.toml #1"
+        assert waived["justification"].iloc[0].startswith("Date corrected")
+        assert waived["waiver"].iloc[0] == "waivers.toml #1"
         assert sorted(result.blocking["rule"]) == ["AD-CHG", "RANGE-STEP", "RANGE-VALUE"]
         unused = f[f["rule"] == "WAIVER-UNUSED"]
         assert unused[["record", "severity"]].values.tolist() == [[2, "Warning"]]
@@ -300,7 +302,8 @@ def test_vendor_package_validated_with_the_fallback_metadata(tmp_path):
 DEFINE = """<?xml version="1.0" encoding="UTF-8"?>
 <ODM xmlns="http://www.cdisc.org/ns/odm/v1.3" xmlns:def="http://www.cdisc.org/ns/def/v2.1" ODMVersion="1.3.2">
  <Study OID="V1"><MetaDataVersion OID="MDV" Name="m">
-  <ItemGroupDef OID="IG.DM" Name="DM" Domain="DM" Repeating="No" Purpose="Tabulation" def:Structure="One record per subject">
+  <ItemGroupDef OID="IG.DM" Name="DM" Domain="DM" Repeating="No" Purpose="Tabulation" """ \
+    """def:Structure="One record per subject">
    <Description><TranslatedText xml:lang="en">Demographics</TranslatedText></Description>
    {refs}
   </ItemGroupDef>
@@ -319,7 +322,7 @@ def test_vendor_package_validated_against_its_define_xml(tmp_path):
     folder = vendor_package(tmp_path / "vendor")
     names = ["STUDYID", "DOMAIN", "USUBJID", "SUBJID", "RFSTDTC", "SITEID", "SEX", "AGE", "AGEU", "COUNTRY"]
     refs = "\n".join(f'<ItemRef ItemOID="IT.{n}" Mandatory="{"Yes" if n in ("STUDYID", "USUBJID") else "No"}" '
-                     f'OrderNumber="{i}"{" KeySequence=%s" % chr(34) + "1" + chr(34) if n == "USUBJID" else ""}/>'
+                     f'OrderNumber="{i}"{" KeySequence=" + chr(34) + "1" + chr(34) if n == "USUBJID" else ""}/>'
                      for i, n in enumerate(names, 1))
     items = "\n".join(f'<ItemDef OID="IT.{n}" Name="{n}" DataType="{"integer" if n == "AGE" else "text"}">'
                       + ('<CodeListRef CodeListOID="CL.SEX"/>' if n == "SEX" else "") + "</ItemDef>" for n in names)

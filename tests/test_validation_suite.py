@@ -13,8 +13,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from subgen.core.problems import SEVERITIES, Problem, ProblemError
-from subgen.core.spec.model import Codelist, CodelistTerm, Dataset, Variable
 from subgen.core.conformance import gx_runner
 from subgen.core.conformance.suite import (
     ASCII_REGEX,
@@ -27,6 +25,8 @@ from subgen.core.conformance.suite import (
     plan_checks,
     suite_to_json,
 )
+from subgen.core.problems import SEVERITIES, Problem, ProblemError
+from subgen.core.spec.model import Codelist, CodelistTerm, Dataset, Variable
 
 ROOT = Path(__file__).resolve().parents[1]
 

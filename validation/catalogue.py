@@ -12,9 +12,9 @@ Rule ids are stable: waivers and reviewers' guides refer to them.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
 
 from subgen.core.conformance import suite
 from validation import rulebook, rules_adam, rules_cross

@@ -25,7 +25,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="output root; reports go to OUT/<study or package folder name>/validation")
     p.add_argument("--spec", type=Path, help="spec workbook (study: instead of study.toml's; package: the metadata)")
     p.add_argument("--define", type=Path, help="package only: the package's define.xml (else SDTMIG 3.4 / ADaMIG 1.3)")
-    p.add_argument("--waivers", type=Path, help="package only: a waivers.toml (a study uses studies/<study>/waivers.toml)")
+    p.add_argument("--waivers", type=Path,
+                   help="package only: a waivers.toml (a study uses studies/<study>/waivers.toml)")
 
 
 def run_validate(args: argparse.Namespace) -> int:

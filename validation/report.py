@@ -227,7 +227,8 @@ def report_json(result: ValidationResult) -> str:
 
 _CSS = """body{font:13px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}
-table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:2px 6px;vertical-align:top;text-align:left}
+table{border-collapse:collapse;margin:.5em 0}""" \
+    """th,td{border:1px solid #ccc;padding:2px 6px;vertical-align:top;text-align:left}
 th{background:#dde5f0;position:sticky;top:0}.Reject{background:#f4b6b6}.Error{background:#f9d3d3}
 .Warning{background:#fcebc4}.Notice{background:#e3eef9}.ok{color:#176117}.blocked{color:#a11}"""
 
@@ -279,4 +280,5 @@ def write_reports(result: ValidationResult, folder: Path | str) -> Path:
 
 
 __all__ = ["DETAIL_COLUMNS", "HTML_NAME", "JSON_NAME", "RULE_COLUMNS", "SUMMARY_COLUMNS", "XLSX_NAME", "details_frame",
-           "provenance_frame", "report_html", "report_json", "rules_frame", "summary_frame", "workbook_bytes", "write_reports"]
+           "provenance_frame", "report_html", "report_json", "rules_frame", "summary_frame", "workbook_bytes",
+           "write_reports"]

@@ -15,14 +15,13 @@ message. Rules are vectorised: masks and merges over whole frames, no loops over
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from subgen.core.problems import SEVERITIES
-from subgen.core.spec.model import Codelist, Dataset, ValueLevel
 from subgen.core.conformance.outcomes import (
     EXECUTION_ERROR,
     FINDING_COLUMNS,
@@ -33,6 +32,8 @@ from subgen.core.conformance.outcomes import (
     CheckRun,
     empty_findings,
 )
+from subgen.core.problems import SEVERITIES
+from subgen.core.spec.model import Codelist, Dataset, ValueLevel
 
 #: Columns a rule function returns (the runner adds rule, check, severity and fix).
 RULE_FINDING_COLUMNS = ("dataset", "record", "USUBJID", "variables", "values", "message")

@@ -94,7 +94,8 @@ def adsl_matches_dm(package: Package) -> Checked:
         if mask.any():
             bad = adsl[mask]
             parts.append(finding_frame("ADSL", records(adsl, mask), bad["USUBJID"], var,
-                                       "ADSL " + var + "=" + text(bad[var]) + ", DM " + var + "=" + text(expected[mask]),
+                                       "ADSL " + var + "=" + text(bad[var]) + ", DM " + var + "="
+                                       + text(expected[mask]),
                                        f"ADSL.{var} differs from DM.{var} for this subject"))
     return Checked(concat_findings(parts), ("ADSL",))
 
@@ -143,8 +144,8 @@ def base_equals_baseline_aval(package: Package) -> Checked:
             (is_base & n_base.gt(1),
              lambda r: "more than one baseline record (ABLFL = Y) for this subject and parameter"),
             (base.notna() & n_base.eq(1) & base_aval.notna() & ~close(base, base_aval),
-             lambda r: "BASE is " + text(base[r]) + " but AVAL on the baseline record (ABLFL = Y) is "
-             + text(base_aval[r])),
+             lambda r, base=base, base_aval=base_aval: "BASE is " + text(base[r])
+             + " but AVAL on the baseline record (ABLFL = Y) is " + text(base_aval[r])),
             (base.notna() & n_base.eq(1) & base_aval.isna(),
              lambda r: "BASE is populated but AVAL on the baseline record (ABLFL = Y) is empty"),
             (base.notna() & n_base.eq(0),
@@ -171,7 +172,8 @@ def change_from_baseline(package: Package) -> Checked:
         chg = pd.to_numeric(frame["CHG"], errors="coerce")
         wrong = chg.notna() & expected.notna() & ~close(chg, expected)
         orphan = chg.notna() & expected.isna()
-        for mask, message in ((wrong, lambda r: "CHG is " + text(chg[r]) + " but AVAL - BASE is " + text(expected[r])),
+        for mask, message in ((wrong, lambda r, chg=chg, expected=expected: "CHG is " + text(chg[r])
+                               + " but AVAL - BASE is " + text(expected[r])),
                               (orphan, lambda r: "CHG is populated but AVAL or BASE is empty")):
             mask = mask.fillna(False).astype(bool)
             if mask.any():
@@ -249,7 +251,8 @@ def traceable_to_source(package: Package) -> Checked:
                                               pd.to_numeric(source[col], errors="coerce")])
             hit = pd.Series(pd.MultiIndex.from_arrays([subject, seq]).isin(keys), index=frame.index)
             parts.append(_trace(name, frame, seq.notna() & ~hit,
-                                lambda r, s_=seq, d=dom, c=col: f"no {d} record of this subject has {c} = " + text(s_[r]),
+                                lambda r, s_=seq, d=dom, c=col: f"no {d} record of this subject has {c} = "
+                                + text(s_[r]),
                                 variables=col))
     if not checked:
         raise NotApplicable("no ADaM dataset carries SRCDOM/SRCSEQ or an SDTM --SEQ variable")

@@ -158,8 +158,9 @@ def study_day_calculation(package: Package) -> Checked:
         checked.append(name)
         mask = work["DY"].notna() & work["EXPECTED"].notna() & (work["DY"] != work["EXPECTED"])
         if mask.any():
-            parts.append(_dy_findings(name, dy, dtc, work, mask, lambda b: dy + " is " + text(b["DY"]) + " but "
-                                      + dtc + " against DM.RFSTDTC gives " + text(b["EXPECTED"])))
+            parts.append(_dy_findings(name, dy, dtc, work, mask, lambda b, dy=dy, dtc=dtc: dy + " is "
+                                      + text(b["DY"]) + " but " + dtc + " against DM.RFSTDTC gives "
+                                      + text(b["EXPECTED"])))
     if not checked:
         raise NotApplicable("no SDTM dataset has a study-day variable with its date variable")
     return Checked(concat_findings(parts), tuple(dict.fromkeys(checked)))
@@ -172,7 +173,7 @@ def study_day_without_dates(package: Package) -> Checked:
         checked.append(name)
         mask = work["DY"].notna() & work["EXPECTED"].isna()
         if mask.any():
-            def why(b: pd.DataFrame) -> pd.Series:
+            def why(b: pd.DataFrame, dy: str = dy, dtc: str = dtc) -> pd.Series:
                 text_ = pd.Series(dtc + " is missing or not a complete date", index=b.index, dtype="string")
                 return dy + " is populated but " + text_.where(b["D"].isna(), "DM.RFSTDTC is missing or not a "
                                                                                "complete date")
@@ -190,8 +191,9 @@ def study_day_missing(package: Package) -> Checked:
         checked.append(name)
         mask = work["DY"].isna() & work["EXPECTED"].notna()
         if mask.any():
-            parts.append(_dy_findings(name, dy, dtc, work, mask, lambda b: dy + " is empty although " + dtc
-                                      + " and DM.RFSTDTC are complete dates (expected " + text(b["EXPECTED"]) + ")"))
+            parts.append(_dy_findings(name, dy, dtc, work, mask, lambda b, dy=dy, dtc=dtc: dy
+                                      + " is empty although " + dtc + " and DM.RFSTDTC are complete dates (expected "
+                                      + text(b["EXPECTED"]) + ")"))
     if not checked:
         raise NotApplicable("no SDTM dataset has a study-day variable with its date variable")
     return Checked(concat_findings(parts), tuple(dict.fromkeys(checked)))
@@ -224,13 +226,13 @@ def visits_in_tv(package: Package) -> Checked:
         in_tv = num.isin(planned["VISITNUM"])
         planned_name = visit.isin(planned["VISIT"]).fillna(False)
         pair_ok = pd.Series(pd.MultiIndex.from_arrays([num, visit.fillna("")]).isin(pair_keys), index=frame.index)
-        def num_text(rows: pd.Index) -> pd.Series:
+        def num_text(rows: pd.Index, num: pd.Series = num) -> pd.Series:
             return text(num[rows])
 
-        def name_of(rows: pd.Index) -> pd.Series:
+        def name_of(rows: pd.Index, num: pd.Series = num) -> pd.Series:
             return num[rows].map(tv_name).astype("string").fillna("")
 
-        def visit_of(rows: pd.Index) -> pd.Series:
+        def visit_of(rows: pd.Index, visit: pd.Series = visit) -> pd.Series:
             return visit[rows].fillna("")
 
         checks = [  # (mask, message for the masked rows): messages are built only where the mask holds
@@ -240,7 +242,7 @@ def visits_in_tv(package: Package) -> Checked:
             (in_tv & no_visit, lambda r: "VISIT is empty for planned VISITNUM " + num_text(r) + " (TV: '"
              + name_of(r) + "')"),
             (num.notna() & ~in_tv & planned_name,
-             lambda r: "VISITNUM " + num_text(r) + " is not in TV, but VISIT '" + visit_of(r)
+             lambda r, visit=visit: "VISITNUM " + num_text(r) + " is not in TV, but VISIT '" + visit_of(r)
              + "' is a planned visit (TV VISITNUM " + visit[r].map(tv_num).astype("string").fillna("") + ")"),
             (num.isna() & planned_name, lambda r: "VISITNUM is empty for planned VISIT '" + visit_of(r) + "'"),
         ]
@@ -397,7 +399,8 @@ def ts_study_start(package: Package) -> Checked:
     if good.any():
         return Checked(no_findings(), ("TS",))
     mask = pd.Series(ts.index.isin(rows.index), index=ts.index)
-    return Checked(finding_frame("TS", records(ts, mask), None, "TSPARMCD, TSVAL", pairs(ts[mask], ["TSPARMCD", "TSVAL"]),
+    return Checked(finding_frame("TS", records(ts, mask), None, "TSPARMCD, TSVAL",
+                                 pairs(ts[mask], ["TSPARMCD", "TSVAL"]),
                                  "SSTDTC is not a complete ISO 8601 date (YYYY-MM-DD)"), ("TS",))
 
 

@@ -25,9 +25,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 import pandas as pd
 
@@ -93,7 +93,8 @@ def load_waivers(path: Path | str | None, known_rules: Iterable[str]) -> WaiverF
     problems = []
     extra = sorted(set(data) - {"waiver"})
     if extra:
-        problems.append(_invalid(None, ", ".join(extra), None, "unknown top-level entries (waivers are [[waiver]] tables)"))
+        problems.append(_invalid(None, ", ".join(extra), None,
+                                 "unknown top-level entries (waivers are [[waiver]] tables)"))
     if not isinstance(entries, list):
         entries = []
         problems.append(_invalid(None, "waiver", None, "write each waiver as a [[waiver]] table"))
