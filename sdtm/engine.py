@@ -251,7 +251,8 @@ def required_raw_columns(spec: Spec) -> dict[str, set[str]]:
                     need[form].add(part.key)
                     need.setdefault(src_form, set()).add(part.key)
             # A Condition is read on the form the Raw Column points to when that is another form.
-            cond_form = refs[0].form if refs and refs[0].form != src_form else src_form
+            first_form = refs[0].form if refs else None  # resolved(): never None when there are parts
+            cond_form = first_form if first_form is not None and first_form != src_form else src_form
             add_condition(mp.condition, cond_form)
     return need
 

@@ -74,8 +74,10 @@ def visit_numbers(usubjid: pd.Series, visit: pd.Series, dtc: pd.Series, tv: pd.D
     day = dates.complete_date(dtc)
     frame = pd.DataFrame({"USUBJID": usubjid.astype("string"), "DAY": day, "NUM": out})
     sched = frame[frame["NUM"].notna() & frame["DAY"].notna()]
+    # pandas-stubs types the max of a column group as a Series; with as_index=False it is a DataFrame.
     anchors = (sched.groupby(["USUBJID", "DAY"], as_index=False)["NUM"].max()
-               .astype({"NUM": float}).rename(columns={"NUM": "ANCHOR"}).sort_values("DAY"))
+               .astype({"NUM": float})  # type: ignore[call-overload]
+               .rename(columns={"NUM": "ANCHOR"}).sort_values("DAY"))
     uns = frame[visit.eq(UNSCHEDULED).fillna(False) & frame["DAY"].notna()]
     if uns.empty:
         return out
@@ -85,7 +87,7 @@ def visit_numbers(usubjid: pd.Series, visit: pd.Series, dtc: pd.Series, tv: pd.D
     uns["ANCHOR"] = uns["ANCHOR"].fillna(first - 1)
     rank = uns.groupby(["USUBJID", "ANCHOR"])["DAY"].rank(method="dense")
     uns["NUM"] = (uns["ANCHOR"] + rank * 0.01).round(2)
-    out.loc[uns["index"].values] = uns["NUM"].values
+    out.loc[uns["index"].to_numpy()] = uns["NUM"].values
     return out
 
 
@@ -151,7 +153,8 @@ def epoch_starts(dm: pd.DataFrame, ta: pd.DataFrame, later: dict[str, pd.Series]
     at the date in ``later[EPOCH]`` (a Series indexed by USUBJID), when the subject has one.
     """
     ta = ta.assign(TAETORD=pd.to_numeric(ta["TAETORD"])).sort_values(["ARMCD", "TAETORD"])
-    first = ta.loc[ta["TAETORD"].idxmin()]
+    # pandas-stubs types idxmin as Hashable, which no loc overload takes; it is a row label of ta.
+    first = ta.loc[ta["TAETORD"].idxmin()]  # type: ignore[call-overload]
     parts = [pd.DataFrame({"USUBJID": dm["USUBJID"], "EPOCH": first["EPOCH"], "ORDER": first["TAETORD"],
                            "START": dm["RFICDTC"]})]
     arm = dm["ACTARMCD"].fillna(dm["ARMCD"]) if "ACTARMCD" in dm else dm["ARMCD"]
@@ -199,7 +202,7 @@ def assign_epochs(usubjid: pd.Series, dtc: pd.Series, starts: pd.DataFrame) -> p
         return out
     # When two epochs start at the same moment, the later one (sorted last) wins: merge_asof takes the last match.
     hit = pd.merge_asof(rec, st, on="DAY", by="USUBJID", direction="backward")
-    out.loc[hit["index"].values] = hit["EPOCH"].astype("string").values
+    out.loc[hit["index"].to_numpy()] = hit["EPOCH"].astype("string").values
     return out
 
 
@@ -251,7 +254,8 @@ def subject_elements(dm: pd.DataFrame, sv: pd.DataFrame | None, ta: pd.DataFrame
     """
     later = {k.upper(): normalise_term(v) for k, v in (later or {}).items()}
     ta = ta.assign(TAETORD=pd.to_numeric(ta["TAETORD"]))
-    first = ta.loc[ta["TAETORD"].idxmin()]
+    # pandas-stubs types idxmin as Hashable, which no loc overload takes; it is a row label of ta.
+    first = ta.loc[ta["TAETORD"].idxmin()]  # type: ignore[call-overload]
     rows = [pd.DataFrame({"USUBJID": dm["USUBJID"], "ETCD": first["ETCD"], "TAETORD": first["TAETORD"],
                           "EPOCH": first["EPOCH"], "SESTDTC": dm["RFICDTC"]})]
     dosed = dm[dm["ACTARMCD"].notna() & dates.complete_date(dm["RFXSTDTC"]).notna()]

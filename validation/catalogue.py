@@ -69,15 +69,15 @@ _PACKAGE = (
 
 def _catalogue() -> dict[str, RuleInfo]:
     out: dict[str, RuleInfo] = {}
-    for r in suite.RULES.values():
-        out[r.id] = RuleInfo(r.id, r.severity, r.title, r.fix, r.citation, "dataset", core_ids(r.citation))
-    for r in CROSS_RULES:
-        if r.id in _TABLE_CORE:
-            out[r.id] = RuleInfo(r.id, r.severity, r.title, r.fix, r.citation, "rule table", _TABLE_CORE[r.id])
+    for s in suite.RULES.values():
+        out[s.id] = RuleInfo(s.id, s.severity, s.title, s.fix, s.citation, "dataset", core_ids(s.citation))
+    for x in CROSS_RULES:
+        if x.id in _TABLE_CORE:
+            out[x.id] = RuleInfo(x.id, x.severity, x.title, x.fix, x.citation, "rule table", _TABLE_CORE[x.id])
         else:
-            out[r.id] = RuleInfo(r.id, r.severity, r.title, r.fix, r.citation, "cross-dataset", core_ids(r.citation))
-    for r in _PACKAGE:
-        out[r.id] = r
+            out[x.id] = RuleInfo(x.id, x.severity, x.title, x.fix, x.citation, "cross-dataset", core_ids(x.citation))
+    for info in _PACKAGE:
+        out[info.id] = info
     return out
 
 

@@ -8,6 +8,7 @@ dataset records where its metadata came from, so the reports can say what each w
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -87,7 +88,7 @@ def metadata_for(xpt: XptFolder, declared: dict[str, Dataset], source: str) -> t
     return metadata, sources, undeclared
 
 
-def codelist_map(codelists) -> dict[str, Codelist]:
+def codelist_map(codelists: Iterable[Codelist]) -> dict[str, Codelist]:
     """Codelists by id."""
     return {c.id: c for c in codelists}
 

@@ -27,6 +27,7 @@ import zipfile
 from datetime import datetime
 from html import escape
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -131,7 +132,7 @@ def provenance_frame(result: ValidationResult) -> pd.DataFrame:
 # Writers
 
 
-def _cell(value):
+def _cell(value: Any) -> Any:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
     if hasattr(value, "item"):

@@ -9,6 +9,8 @@ not be verified here).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
 from validation.rulebase import (
@@ -249,8 +251,8 @@ def traceable_to_source(package: Package) -> Checked:
             seq = pd.to_numeric(frame[col], errors="coerce")
             keys = pd.MultiIndex.from_arrays([source["USUBJID"].astype("string"),
                                               pd.to_numeric(source[col], errors="coerce")])
-            hit = pd.Series(pd.MultiIndex.from_arrays([subject, seq]).isin(keys), index=frame.index)
-            parts.append(_trace(name, frame, seq.notna() & ~hit,
+            seq_hit = pd.Series(pd.MultiIndex.from_arrays([subject, seq]).isin(keys), index=frame.index)
+            parts.append(_trace(name, frame, seq.notna() & ~seq_hit,
                                 lambda r, s_=seq, d=dom, c=col: f"no {d} record of this subject has {c} = "
                                 + text(s_[r]),
                                 variables=col))
@@ -260,8 +262,8 @@ def traceable_to_source(package: Package) -> Checked:
     return Checked(concat_findings(parts), ran, not_applicable)
 
 
-def _trace(name: str, frame: pd.DataFrame, mask: pd.Series, message, variables: str = "SRCDOM, SRCVAR, SRCSEQ"
-           ) -> pd.DataFrame:
+def _trace(name: str, frame: pd.DataFrame, mask: pd.Series, message: str | Callable[..., pd.Series],
+           variables: str = "SRCDOM, SRCVAR, SRCSEQ") -> pd.DataFrame:
     mask = mask.fillna(False).astype(bool)
     if not mask.any():
         return no_findings()

@@ -10,6 +10,8 @@ in the CORE rules catalogue). A rule that needs a dataset the package does not h
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
 from validation.rulebase import (
@@ -142,7 +144,8 @@ def _study_day_frames(package: Package) -> list[tuple[str, str, str, pd.DataFram
     return out
 
 
-def _dy_findings(name: str, dy: str, dtc: str, work: pd.DataFrame, mask: pd.Series, message) -> pd.DataFrame:
+def _dy_findings(name: str, dy: str, dtc: str, work: pd.DataFrame, mask: pd.Series,
+                 message: Callable[..., pd.Series]) -> pd.DataFrame:
     """Findings for the masked records; ``message`` builds the text from those records only."""
     bad = work[mask]
     values = (dy + "=" + text(bad["DY"]) + ", " + dtc + "=" + bad["DTC"].fillna("") + ", RFSTDTC="
@@ -235,7 +238,8 @@ def visits_in_tv(package: Package) -> Checked:
         def visit_of(rows: pd.Index, visit: pd.Series = visit) -> pd.Series:
             return visit[rows].fillna("")
 
-        checks = [  # (mask, message for the masked rows): messages are built only where the mask holds
+        checks: list[tuple[pd.Series, Callable[..., pd.Series]]] = [  # (mask, message for the masked
+            # rows): messages are built only where the mask holds
             (in_tv & ~no_visit & ~pair_ok,
              lambda r: "VISIT '" + visit_of(r) + "' is not TV's name for VISITNUM " + num_text(r) + " ('"
              + name_of(r) + "')"),

@@ -37,7 +37,7 @@ from subgen.core.conformance.ranges import RangeRule, declared_ranges
 from subgen.core.conformance.suite import build_suite, suite_to_json
 from subgen.core.problems import SEVERITIES, Problem, ProblemError
 from subgen.core.spec.loader import load_spec
-from subgen.core.spec.model import Codelist, Dataset, Spec
+from subgen.core.spec.model import Codelist, Dataset, Spec, ValueLevel
 from subgen.core.standards import FALLBACK_SOURCE, define_metadata
 from subgen.core.study import load_study
 from subgen.core.xpt.timestamps import xpt_timestamp
@@ -58,7 +58,7 @@ class Layer:
     declared: dict[str, Dataset] = field(default_factory=dict)  # from a spec or define.xml
     source: str = FALLBACK_SOURCE
     codelists: dict[str, Codelist] = field(default_factory=dict)
-    value_level: tuple = ()
+    value_level: tuple[ValueLevel, ...] = ()
     ranges: tuple[RangeRule, ...] = ()
 
 
@@ -164,10 +164,15 @@ def validate_layers(name: str, layers: list[Layer], *, waivers: Path | None = No
                     provenance: list[tuple[str, str]] | None = None,
                     extra_runs: list[CheckRun] | None = None, stamp: datetime | None = None) -> ValidationResult:
     """Validate the datasets of ``layers`` (suites, then rules across datasets), then apply waivers."""
-    datasets, metadata, sources, codelists = {}, {}, {}, {}
-    value_level, ranges = [], []
+    datasets: dict[str, pd.DataFrame] = {}
+    metadata: dict[str, Dataset] = {}
+    sources: dict[str, str] = {}
+    codelists: dict[str, Codelist] = {}
+    value_level: list[ValueLevel] = []
+    ranges: list[RangeRule] = []
     runs: list[CheckRun] = list(extra_runs or [])
-    missing, undeclared = [], []
+    missing: list[str] = []
+    undeclared: list[str] = []
     for layer in layers:
         meta, src, extra = metadata_for(layer.xpt, layer.declared, layer.source)
         duplicate = set(meta) & set(datasets)
@@ -190,8 +195,8 @@ def validate_layers(name: str, layers: list[Layer], *, waivers: Path | None = No
         suite = build_suite(metadata[ds], layer_codelists, package.value_level, package.ranges, exclude)
         suites[ds] = suite_to_json(suite)
         runs.extend(_suite_runs(ds, datasets[ds], suite))
-        for rule in exclude:
-            runs.append(CheckRun(rule, f"{rule}:*", ds, NOT_APPLICABLE,
+        for excluded in exclude:
+            runs.append(CheckRun(excluded, f"{excluded}:*", ds, NOT_APPLICABLE,
                                  "no spec or define.xml gives the variable order (checked against "
                                  "SDTMIG 3.4 / ADaMIG 1.3 metadata)"))
     runs.append(_package_run("PKG-MISSING-DATASET", sorted(missing),

@@ -202,7 +202,7 @@ def _call(node: Call, read: Resolver) -> pd.Series | np.bool_:
     return np.bool_(bool(result))
 
 
-def mask(node: Node, read: Resolver, exact: bool = False) -> pd.Series:
+def mask(node: Node, read: Resolver, exact: bool = False) -> pd.Series | np.bool_:
     """The boolean Series of ``node`` (condition semantics) with columns read through ``read``.
 
     ``exact``: text ``=``, ``!=`` and ``in`` compare with case (the validation rules' semantics, as
@@ -224,7 +224,8 @@ def mask(node: Node, read: Resolver, exact: bool = False) -> pd.Series:
     parts = [mask(item, read, exact) for item in node.items]
     out = parts[0]
     for part in parts[1:]:
-        out = (out & part) if isinstance(node, And) else (out | part)
+        # pandas-stubs has no overload for Series & numpy bool (or the reverse); pandas broadcasts it.
+        out = (out & part) if isinstance(node, And) else (out | part)  # type: ignore[operator]
     return out
 
 

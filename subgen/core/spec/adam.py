@@ -151,7 +151,8 @@ def _number(value: str, sheet: str, n: int, col: str, c: base._Collector) -> flo
 
 def _parameters(rows: list[tuple[int, dict[str, str]]], ds_vars: dict[str, set[str]], refs: base._Refs,
                 c: base._Collector) -> tuple[m.AnalysisParameter, ...]:
-    out, seen = [], {}
+    out: list[m.AnalysisParameter] = []
+    seen: dict[tuple[str, str], int] = {}
     for n, r in rows:
         ds, cd = r["Dataset"], r["PARAMCD"]
         if ds not in ds_vars:

@@ -67,7 +67,7 @@ def spec_from_tables(tables: dict[str, SheetTable], path: Path, sha256: str = ""
     value_level = _value_level(recs["ValueLevel"], datasets, refs, c)
     forms = _forms(recs["Forms"], c)
     sources = _sources(recs["Sources"], ds_vars, {f.name for f in forms}, c)
-    qnams = {}
+    qnams: dict[str, set[str]] = {}
     for vl in value_level:
         if vl.qnam:
             qnams.setdefault(vl.dataset[4:], set()).add(vl.qnam)
