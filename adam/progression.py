@@ -167,7 +167,8 @@ def day_numbers(dates: pd.Series, column: str = "ADT", where: str = "BDS") -> pd
     if pd.api.types.is_datetime64_any_dtype(dates):
         return (dates.dt.normalize() - _EPOCH) / pd.Timedelta(days=1)
     if is_date_column(dates):
-        return np.floor(pd.to_numeric(dates, errors="coerce").astype("float64"))
+        # numpy's stubs type a ufunc on a Series as an ndarray; pandas returns a Series with the index.
+        return np.floor(pd.to_numeric(dates, errors="coerce").astype("float64"))  # type: ignore[return-value]
     raise ProblemError([Problem(where, None, column, str(dates.dtype), f"{column} must be a date column (SAS date "
                                 "numbers or datetime64)", "convert ISO 8601 text with adam.dates.iso_to_sas",
                                 rule="ADAM-INPUT")], f"{where}: {column} is not a date")
@@ -193,7 +194,8 @@ def _order_columns(dataset: pd.DataFrame, order: Sequence[str] | None) -> list[s
 def _group_label(frame: pd.DataFrame, by_vars: Sequence[str]) -> pd.Series:
     """'USUBJID PARAMCD' text per record, for messages (vectorised concatenation)."""
     parts = [frame[c].astype("string").fillna("") for c in by_vars]
-    return parts[0].str.cat(parts[1:], sep=" ") if len(parts) > 1 else parts[0]
+    # pandas-stubs does not list a list of Series for ``others``; pandas documents and accepts it.
+    return parts[0].str.cat(parts[1:], sep=" ") if len(parts) > 1 else parts[0]  # type: ignore[arg-type]
 
 
 def _flag(mask_yes: pd.Series, evaluated: pd.Series) -> pd.Series:
@@ -206,8 +208,8 @@ def _flag(mask_yes: pd.Series, evaluated: pd.Series) -> pd.Series:
 # --------------------------------------------------------------------------- progression
 def derive_var_progression_flag(dataset: pd.DataFrame, steps: Sequence[ProgressionStep] = EDSS_PROGRESSION_STEPS,
                                 *, new_var: str = "PROGFL", by_vars: Sequence[str] = ("USUBJID", "PARAMCD"),
-                                date_var: str = "ADT", filter: Expression | None = None, where: str = "BDS"
-                                ) -> tuple[pd.DataFrame, list[Problem]]:
+                                date_var: str = "ADT", filter: Expression | str | None = None,
+                                where: str = "BDS") -> tuple[pd.DataFrame, list[Problem]]:
     """Add ``new_var`` ('Y'/'N') to each post-baseline assessment: AVAL - BASE reaches the baseline's step.
 
     Reads ``by_vars``, ``ABLFL``, ``AVAL``, ``BASE`` and ``date_var``. Only records meeting

@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -191,7 +192,7 @@ def _select(src: TTESource, index: int, frame: pd.DataFrame, subjects: pd.DataFr
                                 "impute or correct the dates", "Warning", "ADAM-TTE-DATE"))
     rows = rows.assign(_D=day)[~undated.to_numpy()]
     ordered = rows.sort_values([*keys, "_D", *src.order], kind="stable")
-    keep = "first" if src.is_event else "last"
+    keep: Literal["first", "last"] = "first" if src.is_event else "last"
     chosen = ordered.drop_duplicates(list(keys), keep=keep)
     dup = ordered.duplicated([*keys, "_D", *src.order], keep=False)
     tied = chosen.index.intersection(ordered.index[dup.to_numpy()])
@@ -379,5 +380,6 @@ def derive_param_time_to_event(dataset: pd.DataFrame, paramcd: str, dataset_adsl
                                   set_values_to=values, start_date=start_date, population=population,
                                   add_one=add_one, where=dataset_name)
     problems.extend(found)
-    new[TRACE_COL] = _trace(new)
+    # pandas-stubs has no overload for a list holding one (list) value per row; pandas takes it as the column.
+    new[TRACE_COL] = _trace(new)  # type: ignore[assignment]
     return pd.concat([dataset, new], ignore_index=True) if len(dataset) else new
