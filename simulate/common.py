@@ -193,7 +193,7 @@ def round_half(x: np.ndarray) -> np.ndarray:
     return np.round(np.asarray(x, dtype=float) * 2.0) / 2.0
 
 
-def lognormal(rng: np.random.Generator, median: float, sigma: float, size) -> np.ndarray:
+def lognormal(rng: np.random.Generator, median: float, sigma: float, size: int | tuple[int, ...]) -> np.ndarray:
     """Draw log-normal values parameterised by their median."""
     return median * np.exp(rng.normal(0.0, sigma, size))
 
@@ -572,7 +572,7 @@ def forced_ae(subj: np.ndarray, start: np.ndarray, dur: int | None, pt: str, ter
     end = start + (0 if dur is None else dur)
     out = "Not recovered/not resolved" if dur is None else "Recovered/resolved"
 
-    def full(v):
+    def full(v: str) -> np.ndarray:
         return const(m, v)
 
     return AERows(
@@ -607,7 +607,7 @@ def ae_frame(cohort: Cohort, rows: AERows) -> pd.DataFrame:
     m = subj.shape[0]
     spid = _spid(subj)
 
-    def o(a):
+    def o(a: np.ndarray) -> np.ndarray:
         return np.asarray(a)[order]
 
     coding = np.array([MEDDRA_PT[p] for p in o(rows.pt).tolist()], dtype=object).reshape(m, 7) if m else \
@@ -720,7 +720,7 @@ def last_contact(cohort: Cohort, ae: pd.DataFrame) -> np.ndarray:
     at the last contact: DS.DSDAT, and hence DM.RFPENDTC, is never before an AE end date.
     """
     end = pd.to_datetime(ae["AEENDAT"], format="%d-%b-%Y", errors="coerce")
-    days = (end.values.astype("datetime64[D]") - _EPOCH).astype(np.int64)
+    days = (end.to_numpy().astype("datetime64[D]") - _EPOCH).astype(np.int64)
     index = {s: i for i, s in enumerate(cohort.layout.subjid.tolist())}
     subj = ae["SUBJID"].map(index).to_numpy()
     out = np.asarray(cohort.ds_date, dtype=np.int64).copy()

@@ -47,8 +47,9 @@ class LabTest:
     factor: float      # reported x factor = standard
 
 
-def _t(name, testcd, cat, spec, unit, dec, med_m, med_f, sb, sw, lo_m, hi_m, lo_f=None, hi_f=None,
-       si_unit=None, factor=1.0) -> LabTest:
+def _t(name: str, testcd: str, cat: str, spec: str, unit: str, dec: int, med_m: float, med_f: float, sb: float,
+       sw: float, lo_m: str, hi_m: str, lo_f: str | None = None, hi_f: str | None = None, si_unit: str | None = None,
+       factor: float = 1.0) -> LabTest:
     return LabTest(name, testcd, cat, spec, unit, dec, med_m, med_f, sb, sw, lo_m, hi_m,
                    lo_m if lo_f is None else lo_f, hi_m if hi_f is None else hi_f, si_unit or unit, factor)
 

@@ -9,6 +9,7 @@ the block (sites of 100 subjects, SITEID 201, 202, ...).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -299,7 +300,8 @@ def lab_form(c: Cohort, rs: Streams) -> pd.DataFrame:
     vis = np.array(VISITS, dtype=object)
     rnd = (c.arm >= 0)[:, None]
 
-    def add(mask_v: np.ndarray, order: int, values: dict[int, np.ndarray], fmt, spec: str, test: str, unit: str,
+    def add(mask_v: np.ndarray, order: int, values: dict[int, np.ndarray], fmt: Callable[[np.ndarray], np.ndarray],
+            spec: str, test: str, unit: str,
             lo: str, hi: str, fast: str, tpt: str = "", offset: int = 0, nd: np.ndarray | None = None) -> None:
         si, vi = np.nonzero(mask_v)
         val = np.zeros(si.shape[0])
