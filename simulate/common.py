@@ -341,7 +341,7 @@ def visit_key(vis_idx: np.ndarray, unscheduled: bool = False) -> np.ndarray:
 # ---------------------------------------------------------------------------
 # frame assembly and output
 # ---------------------------------------------------------------------------
-def assemble(cohort: Cohort, subj: np.ndarray, columns: Mapping[str, np.ndarray],
+def assemble(cohort: Cohort, subj: np.ndarray, columns: Mapping[str, np.ndarray | str],
              keys: Sequence[np.ndarray] = ()) -> pd.DataFrame:
     """Build a form frame: STUDY, SITEID, SUBJID then ``columns``.
 

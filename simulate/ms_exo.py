@@ -648,7 +648,7 @@ def generate(seed: int = DEFAULT_SEED, subjects: int = DEFAULT_SUBJECTS,
         "ae": ae_form(c, rs, dose_dates),
         "cm": cm_form(c, rs),
         "mh": mh_form(c, rs),
-        "ds": None,  # filled below, at the last contact (after the AE follow-up)
+        "ds": pd.DataFrame(),  # filled below, at the last contact (after the AE follow-up)
         "edss": edss,
         "sdmt": sdmt_form(c, rs),
         "mri": mri_form(c, rs, female),

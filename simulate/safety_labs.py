@@ -114,7 +114,7 @@ def add_safety_panel(rows: Rows, c: Cohort, rng: np.random.Generator, female: np
     days = np.concatenate([c.dates[si, vi], c.unsched_date[us]])
     vkey = np.concatenate([visit_key(vi), visit_key(c.unsched_after[us], True)])
     visit = np.concatenate([np.array(c.visits, dtype=object)[vi], const(us.shape[0], "Unscheduled 1")])
-    draw_min = 7 * 60 + 30 + 5 * rng.integers(0, 30, subj.shape[0])
+    draw_min = 7 * 60 + 30 + 5 * np.asarray(rng.integers(0, 30, subj.shape[0]))
     base = dict(VISIT=visit, LBDAT=fmt_date(days), LBTIM=fmt_time(draw_min))
     fem = female[subj]
     m = subj.shape[0]
@@ -123,7 +123,7 @@ def add_safety_panel(rows: Rows, c: Cohort, rng: np.random.Generator, female: np
         value = setpoint[subj] * np.exp(rng.normal(0.0, t.sd_within, m))
         floor = 10.0 ** -t.decimals
         value = np.maximum(value, floor)
-        nd = (rng.random(m) < P_HAEMOLYSED) if t.testcd == "K" else np.zeros(m, dtype=bool)
+        nd = np.less(rng.random(m), P_HAEMOLYSED) if t.testcd == "K" else np.zeros(m, dtype=bool)
         keys = {"v": vkey, "d": days, "o": np.full(m, first_order + j)}
         rows.add(subj, keys, **base, LBSPEC=t.specimen, LBTEST=t.name,
                  LBORRES=fmt_fixed(value, t.decimals, missing=nd), LBORRESU=np.where(nd, "", t.unit),

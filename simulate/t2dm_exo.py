@@ -495,7 +495,7 @@ def generate(seed: int = DEFAULT_SEED, subjects: int = DEFAULT_SUBJECTS) -> dict
         "ae": ae_form(c, rs, dose_dates),
         "cm": cm_form(c, rs, htn, dys),
         "mh": mh,
-        "ds": None,  # filled below, at the last contact (after the AE follow-up)
+        "ds": pd.DataFrame(),  # filled below, at the last contact (after the AE follow-up)
         "dqol": dqol_form(c, rs),
     }
     forms["ds"] = ds_frame(replace(c, ds_date=last_contact(c, forms["ae"])), status, spec)
