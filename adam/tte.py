@@ -46,6 +46,9 @@ from subgen.core.problems import Problem, ProblemError
 SOURCE_VARIABLES = ("EVNTDESC", "CNSDTDSC", "SRCDOM", "SRCVAR", "SRCSEQ")
 
 
+#: A constant a source or the parameter sets on every record (PARAMCD, EVNTDESC, SRCDOM, ...).
+Constant = str | float | None
+
 @dataclass(frozen=True)
 class TTESource:
     """One event or censoring definition (admiral's ``tte_source``).
@@ -61,7 +64,7 @@ class TTESource:
     date: str
     censor: int = 0
     filter: Expression | None = None  # see parse_source, event_source and censor_source for text
-    set_values: Mapping[str, object] = field(default_factory=dict)
+    set_values: Mapping[str, Constant] = field(default_factory=dict)
     copy_values: Mapping[str, str] = field(default_factory=dict)
     order: tuple[str, ...] = ()
     @property
@@ -71,7 +74,7 @@ class TTESource:
 
 
 def event_source(dataset_name: str, date: str, *, filter: str | None = None,
-                 set_values: Mapping[str, object] | None = None, copy_values: Mapping[str, str] | None = None,
+                 set_values: Mapping[str, Constant] | None = None, copy_values: Mapping[str, str] | None = None,
                  order: Sequence[str] = ()) -> TTESource:
     """An event definition (CNSR = 0)."""
     return TTESource(dataset_name, date, 0, as_expression(filter), dict(set_values or {}), dict(copy_values or {}),
@@ -79,7 +82,7 @@ def event_source(dataset_name: str, date: str, *, filter: str | None = None,
 
 
 def censor_source(dataset_name: str, date: str, *, censor: int = 1, filter: str | None = None,
-                  set_values: Mapping[str, object] | None = None, copy_values: Mapping[str, str] | None = None,
+                  set_values: Mapping[str, Constant] | None = None, copy_values: Mapping[str, str] | None = None,
                   order: Sequence[str] = ()) -> TTESource:
     """A censoring definition (CNSR = ``censor``, a positive integer)."""
     if not (isinstance(censor, (int, np.integer)) and censor > 0):
@@ -134,7 +137,7 @@ def parse_source(text: str, censor: int = 0) -> TTESource:
     bad = [o for o in order if not _NAME.match(o)]
     if bad:
         raise ValueError(f"order must list variable names, not {', '.join(map(repr, bad))}")
-    set_values: dict[str, object] = {}
+    set_values: dict[str, Constant] = {}
     copy_values: dict[str, str] = {}
     for item in (i for i in clauses.get("set", "").split(",") if i.strip()):
         if "=" not in item:
@@ -215,7 +218,7 @@ def _select(src: TTESource, index: int, frame: pd.DataFrame, subjects: pd.DataFr
 
 def derive_param_tte(dataset: pd.DataFrame | None, dataset_adsl: pd.DataFrame,
                      source_datasets: Mapping[str, pd.DataFrame], *, event_conditions: Sequence[TTESource],
-                     censor_conditions: Sequence[TTESource], set_values_to: Mapping[str, object],
+                     censor_conditions: Sequence[TTESource], set_values_to: Mapping[str, Constant],
                      start_date: str = "RANDDT", population: Expression | None = None,
                      subject_keys: Sequence[str] = ("STUDYID", "USUBJID"), add_one: bool = True,
                      where: str = "ADTTE") -> tuple[pd.DataFrame, list[Problem]]:
@@ -365,7 +368,7 @@ def derive_param_time_to_event(dataset: pd.DataFrame, paramcd: str, dataset_adsl
         sources.append(src)
     if bad:
         raise ProblemError(bad, f"{dataset_name} {paramcd}: {len(bad)} problem(s) in the time-to-event arguments")
-    values: dict[str, object] = {"PARAMCD": paramcd}
+    values: dict[str, Constant] = {"PARAMCD": paramcd}
     p = next((x for x in params if x.paramcd == paramcd), None)
     if p is None:
         problems.append(Problem(dataset_name, None, "PARAMCD", paramcd, f"parameter {paramcd} is not in the "

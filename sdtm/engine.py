@@ -354,10 +354,10 @@ def build_dataset(ctx: BuildContext, dataset: Dataset) -> pd.DataFrame:
     for mp in dataset_maps:
         alg = REGISTRY[mp.algorithm]
         if alg.generates:  # makes the records (with lineage) from finished datasets and the design
-            frame = alg.fn(frame, mp, ctx)
+            frame = alg.records(frame, mp, ctx)
             continue
         try:
-            values = alg.fn(frame, mp, ctx)
+            values = alg.values(frame, mp, ctx)
         except KeyError as exc:  # it reads a variable of this dataset that no earlier row derives
             name = exc.args[0] if exc.args else None
             if name not in dataset.variable_names or name in frame.columns:
@@ -441,7 +441,7 @@ def _apply_record(ctx: BuildContext, rows: pd.DataFrame, maps: list[Mapping], da
         if col in dataset.variable_names and rows.attrs.get("design"):
             out[col] = rows[col]
     for mp in maps:
-        values = REGISTRY[mp.algorithm].fn(rows, mp, ctx)
+        values = REGISTRY[mp.algorithm].values(rows, mp, ctx)
         # A Condition filters the source rows, unless the algorithm reads another form (form.COL or a
         # per-subject summary): then it filters that form instead.
         reads_other_form = mp.raw is not None and mp.raw.reads_other_form

@@ -29,7 +29,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 import pandas as pd
 
@@ -173,6 +173,14 @@ class Algorithm:
     own_condition: bool = False  # applies the Condition to the form it reads (not to the source rows)
     doc: str = ""
     generates: bool = False  # a dataset algorithm that makes the records themselves (e.g. SE from DM/SV/TA)
+
+    def records(self, *args: object) -> pd.DataFrame:
+        """Call a ``generates`` algorithm: the records it makes (by its contract, a frame)."""
+        return cast(pd.DataFrame, self.fn(*args))
+
+    def values(self, *args: object) -> pd.Series:
+        """Call a value algorithm: one value per row (by its contract, a Series)."""
+        return cast(pd.Series, self.fn(*args))
 
     @property
     def needs_raw(self) -> bool:

@@ -753,7 +753,7 @@ class Rows:
         subj = np.asarray(subj, dtype=np.int64)
         m = subj.shape[0]
         k = [np.broadcast_to(np.asarray(v), (m,)) for v in keys.values()]
-        c = {name: (const(m, v) if np.ndim(v) == 0 else shared_strings(np.asarray(v)))
+        c = {name: (const(m, v) if isinstance(v, str) else shared_strings(np.asarray(v)))
              for name, v in cols.items()}
         self.batches.append((subj, k, c))
 
