@@ -436,7 +436,7 @@ def test_missing_inputs_are_named(root, tmp_path):
     problems = err.value.problems
     assert {p.rule for p in problems} == {"PKG-INPUT"} and any(p.where.endswith("dm.xpt") for p in problems)
     assert all(("subgen sdtm" if "/sdtm/" in p.where else "subgen adam") in p.fix for p in problems)
-    assert len(problems) == 21 + 7  # every SDTM and ADaM dataset of the specs, named at once
+    assert len(problems) == 20 + 7  # every SDTM (20: MS has no SUPPEX) and ADaM (7) dataset of the specs, at once
     assert not (tmp_path / "ms_exo" / "m5").exists()
 
 

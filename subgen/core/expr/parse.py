@@ -373,10 +373,33 @@ def _translate(exc: UnexpectedInput, text: str, surface: Surface) -> ExprError:
             return ExprError(text, position, f"the quote {found} is not closed", example, what)
         if found == "`":
             return ExprError(text, position, "the backtick ` is not closed", "`IT.AGE` > 18", what)
+    unknown = _unknown_call(text, position) if surface == "condition" else None
+    if unknown is not None:
+        name, at = unknown
+        return ExprError(text, at, f"there is no function {name}() (the functions are {', '.join(sorted(FUNCTIONS))})",
+                         "is_complete_date(AESTDTC) or matches(AETERM, '^[A-Z]')", what)
     reason, example = explain(expected, found, text, position)
     if isinstance(exc, UnexpectedCharacters):
         reason = f"unexpected {found!r}; {reason}"
     return ExprError(text, position, reason, example, what)
+
+
+_QUOTED = re.compile(r"'(?:[^'\\]|''|\\.)*'|\"(?:[^\"\\]|\"\"|\\.)*\"|`(?:[^`]|``)*`")
+_CALL = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\s*\(")
+
+
+def _unknown_call(text: str, position: int) -> tuple[str, int] | None:
+    """The first ``name(`` before ``position`` (outside quotes) that names no function, with its 1-based position.
+
+    A syntax error after such a call (``__import__('os').system(...)``) is explained by the unknown name, not by
+    the token where the grammar stopped.
+    """
+    blanked = _QUOTED.sub(lambda m: " " * len(m.group(0)), text[:position])
+    for m in _CALL.finditer(blanked):
+        name = m.group(1)
+        if name.lower() not in FUNCTIONS and name.lower() not in ("in", "and", "or", "not"):
+            return name, m.start(1) + 1
+    return None
 
 
 # --------------------------------------------------------------------------- entry points
