@@ -391,8 +391,8 @@ _CALL = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\s*\(")
 def _unknown_call(text: str, position: int) -> tuple[str, int] | None:
     """The first ``name(`` before ``position`` (outside quotes) that names no function, with its 1-based position.
 
-    A syntax error after such a call (``__import__('os').system(...)``) is explained by the unknown name, not by
-    the token where the grammar stopped.
+    A syntax error after such a call (a dunder import followed by ``.system(...)``) is explained by the unknown
+    name, not by the token where the grammar stopped.
     """
     blanked = _QUOTED.sub(lambda m: " " * len(m.group(0)), text[:position])
     for m in _CALL.finditer(blanked):
