@@ -120,3 +120,15 @@ def test_text_round_trip_is_lossless(root: Path, tmp_path: Path) -> None:
     again = text_to_tables(text)
     save(again, tmp_path / "rt.xlsx")
     assert tables_to_text(read_workbook(tmp_path / "rt.xlsx")) == text
+
+
+def test_adam_header_cell_twice_is_named(root: Path, tmp_path: Path) -> None:
+    """The ADaM workbook's sheets are checked as the SDTM one's: a header cell written twice is a located problem."""
+    adam = load_tables(root / "specs/ms_exo_adam.xlsx")
+    t = adam["Parameters"]
+    first = t.header[0]
+    adam["Parameters"] = SheetTable((first, first, *t.header[2:]), t.rows)
+    problems = _problems(save(adam, tmp_path / "a.xlsx"))
+    twice = [p for p in problems if p.message == "column header appears twice"]
+    assert [(p.where.split(" [")[-1], p.row, p.column, p.rule) for p in twice] == [("Parameters]", 1, first,
+                                                                                    "SPEC-COLUMN")]

@@ -21,7 +21,6 @@ The loader collects every problem (sheet, row, column, value) as the SDTM loader
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 
 from subgen.core.problems import ProblemError
@@ -99,27 +98,8 @@ def adam_spec_from_tables(tables: dict[str, SheetTable], path: Path, sha256: str
 
 
 def _check_sheets(tables: dict[str, SheetTable], c: base._Collector) -> None:
-    """Required sheets and their columns, with the nearest name for a misspelling."""
-    present = set(tables)
-    for layout in ADAM_SHEETS:
-        if layout.name not in tables:
-            if layout.required:
-                c.add(layout.name, None, None, None, f"required sheet {layout.name!r} is missing."
-                      + base.suggest(layout.name, present - set(ADAM_SHEET_BY_NAME)),
-                      f"add (or rename) a sheet called {layout.name} with columns: {', '.join(layout.columns)}",
-                      "SPEC-SHEET")
-            continue
-        header = tables[layout.name].header
-        unknown = [h for h in header if h and h not in layout.columns]
-        for col in layout.columns:
-            if col in header:
-                continue
-            near = difflib.get_close_matches(col, unknown, n=1, cutoff=0.6)
-            if near or col in layout.required_values:
-                hint = f" Column {near[0]!r} looks like a misspelling of it." if near else ""
-                c.add(layout.name, 1, col, near[0] if near else None,
-                      f"column {col!r} is missing from sheet {layout.name}.{hint}",
-                      f"name the header cell exactly {col!r}", "SPEC-COLUMN")
+    """The ADaM workbook's sheets and columns (:func:`~subgen.core.spec.sheets.check_sheets`)."""
+    base.check_sheets(tables, ADAM_SHEETS, ADAM_SHEET_BY_NAME, c)
 
 
 def _records(table: SheetTable | None, layout: SheetLayout, c: base._Collector) -> list[tuple[int, dict[str, str]]]:

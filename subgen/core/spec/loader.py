@@ -6,7 +6,6 @@ when something looks misspelt) and raised together, so a data manager fixes them
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import re
 from pathlib import Path
@@ -23,6 +22,7 @@ from subgen.core.spec.sheets import (
     _study,
     _unique_ids,
     _value_level,
+    check_sheets,
     expression,
     suggest,
 )
@@ -81,29 +81,8 @@ def spec_from_tables(tables: dict[str, SheetTable], path: Path, sha256: str = ""
 
 
 def _check_sheets(tables: dict[str, SheetTable], c: _Collector) -> None:
-    present = set(tables)
-    for layout in SHEETS:
-        if layout.name not in tables:
-            if layout.required:
-                c.add(layout.name, None, None, None, f"required sheet {layout.name!r} is missing."
-                      + suggest(layout.name, present - set(SHEET_BY_NAME)),
-                      f"add (or rename) a sheet called {layout.name} with columns: {', '.join(layout.columns)}",
-                      "SPEC-SHEET")
-            continue
-        header = tables[layout.name].header
-        unknown = [h for h in header if h and h not in layout.columns]
-        for col in layout.columns:
-            if col in header:
-                continue
-            near = difflib.get_close_matches(col, unknown, n=1, cutoff=0.6)
-            if near or col in layout.required_values:
-                hint = f" Column {near[0]!r} looks like a misspelling of it." if near else ""
-                c.add(layout.name, 1, col, near[0] if near else None,
-                      f"column {col!r} is missing from sheet {layout.name}.{hint}",
-                      f"name the header cell exactly {col!r}", "SPEC-COLUMN")
-        dupes = {h for h in header if h and header.count(h) > 1}
-        for d in sorted(dupes):
-            c.add(layout.name, 1, d, d, "column header appears twice", "delete or rename one of them", "SPEC-COLUMN")
+    """The SDTM workbook's sheets and columns (:func:`~subgen.core.spec.sheets.check_sheets`)."""
+    check_sheets(tables, SHEETS, SHEET_BY_NAME, c)
 
 
 def _records(table: SheetTable | None, sheet: str, c: _Collector) -> list[tuple[int, dict[str, str]]]:

@@ -21,7 +21,8 @@ from subgen.core.expr import ExprError, Expression, parse, parse_where_clause, w
 from subgen.core.problems import Problem
 from subgen.core.spec import model as m
 from subgen.core.spec.cells import RANGE_FIX, parse_range
-from subgen.core.spec.layout import REQUIRED_STUDY_ATTRIBUTES
+from subgen.core.spec.layout import REQUIRED_STUDY_ATTRIBUTES, SheetLayout
+from subgen.core.spec.workbook import SheetTable
 
 NAME_RE = re.compile(r"^[A-Z][A-Z0-9]{0,7}$")
 YES = {"YES", "Y", "TRUE"}
@@ -46,6 +47,38 @@ class _Collector:
     def add(self, sheet: str, row: int | None, column: str | None, value: str | None, message: str,
             fix: str = "", rule: str = "SPEC") -> None:
         self.problems.append(Problem(f"{self.path} [{sheet}]", row, column, value, message, fix, "Error", rule))
+
+
+def check_sheets(tables: dict[str, SheetTable], layouts: Iterable[SheetLayout], known: Iterable[str],
+                 c: _Collector) -> None:
+    """Required sheets and their columns (nearest name for a misspelling), and header cells that appear twice.
+
+    ``known`` names every sheet of this kind of workbook (a missing sheet is matched against the others only).
+    """
+    present = set(tables)
+    others = present - set(known)
+    for layout in layouts:
+        if layout.name not in tables:
+            if layout.required:
+                c.add(layout.name, None, None, None, f"required sheet {layout.name!r} is missing."
+                      + suggest(layout.name, others),
+                      f"add (or rename) a sheet called {layout.name} with columns: {', '.join(layout.columns)}",
+                      "SPEC-SHEET")
+            continue
+        header = tables[layout.name].header
+        unknown = [h for h in header if h and h not in layout.columns]
+        for col in layout.columns:
+            if col in header:
+                continue
+            near = difflib.get_close_matches(col, unknown, n=1, cutoff=0.6)
+            if near or col in layout.required_values:
+                hint = f" Column {near[0]!r} looks like a misspelling of it." if near else ""
+                c.add(layout.name, 1, col, near[0] if near else None,
+                      f"column {col!r} is missing from sheet {layout.name}.{hint}",
+                      f"name the header cell exactly {col!r}", "SPEC-COLUMN")
+        dupes = {h for h in header if h and header.count(h) > 1}
+        for d in sorted(dupes):
+            c.add(layout.name, 1, d, d, "column header appears twice", "delete or rename one of them", "SPEC-COLUMN")
 
 
 def _study(rows: list[tuple[int, dict[str, str]]], c: _Collector) -> m.StudyInfo:
