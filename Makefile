@@ -77,7 +77,7 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q $(XDIST) -m "not study and not slow" $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check subgen sdtm adam validation export report simulate bench tools tests
+	$(BIN)/ruff check subgen subgen_cli sdtm adam validation export report simulate bench tools tests
 	$(BIN)/mypy
 
 # Benchmark: raw CSV -> sdtm -> adam -> validate -> package per size, each stage against its floor.

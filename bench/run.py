@@ -66,7 +66,7 @@ def run_measured(cmd: list[str], log: Path, env: dict[str, str] | None = None) -
 
 def stage_command(stage: str, study: Path, out: Path) -> list[str]:
     """The ``subgen`` command line of a stage."""
-    return [sys.executable, "-m", "subgen.cli", stage, "--study", str(study), "--out", str(out)]
+    return [sys.executable, "-m", "subgen_cli.cli", stage, "--study", str(study), "--out", str(out)]
 
 
 def commit() -> tuple[str, bool]:

@@ -265,7 +265,7 @@ def run_cli(argv: list[str]) -> tuple[int, str, str]:
     """``subgen`` in-process: (exit code, stdout, stderr)."""
     import contextlib
 
-    from subgen.cli import main
+    from subgen_cli.cli import main
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

@@ -41,7 +41,7 @@ ALLOWED_LOCAL_IMPORTS: dict[tuple[str, str], str] = {
         "openpyxl takes ~0.2 s to import; only when the Excel report is written",
     ("report.plots", "matplotlib"):
         "matplotlib takes ~0.4 s to import; only subgen report draws (the CLI imports report/ for its table)",
-    ("subgen.commands", "bench"):
+    ("subgen_cli.commands", "bench"):
         "bench/ is not part of the installed product: subgen bench runs from the project folder only",
 }
 
@@ -73,8 +73,8 @@ def _imported_tops(statement: str) -> set[str]:
 def test_the_scan_sees_every_product_package() -> None:
     packages = {ig.package_of(m) for m in GRAPH.modules}
     assert packages == set(ig.LAYERS)
-    assert {"subgen.cli", "subgen.commands", "subgen.__main__", "sdtm.stage", "adam.stage", "validation.run",
-            "export.package", "report.review"} <= set(GRAPH.modules)
+    assert {"subgen_cli.cli", "subgen_cli.commands", "subgen_cli.__main__", "sdtm.stage", "adam.stage",
+            "validation.run", "export.package", "report.review"} <= set(GRAPH.modules)
 
 
 def test_no_module_cycle() -> None:
@@ -116,7 +116,7 @@ def test_local_import_count_is_at_most_the_allow_list() -> None:
 
 
 def test_the_command_line_starts_without_the_heavy_libraries() -> None:
-    code = ("import sys, subgen.cli; heavy = ('great_expectations', 'matplotlib', 'openpyxl'); "
+    code = ("import sys, subgen_cli.cli; heavy = ('great_expectations', 'matplotlib', 'openpyxl'); "
             "print(sorted(m for m in heavy if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert done.stdout.strip() == "[]"

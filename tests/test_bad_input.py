@@ -63,7 +63,7 @@ class Case:
     corrupt: Corrupt
     expect: tuple[Expect, ...]
     exit_code: int = 2
-    subprocess: bool = False  # run ``python -m subgen.cli`` instead of calling main() in-process
+    subprocess: bool = False  # run ``python -m subgen_cli.cli`` instead of calling main() in-process
     study: str = "ms_exo"
     extra: dict = field(default_factory=dict)  # "errors": exactly this many Error lines (not one per column)
 
@@ -549,10 +549,10 @@ CASES: tuple[Case, ...] = (
 
 
 def run(copy: StudyCopy, as_subprocess: bool = False) -> tuple[int, str, str]:
-    """Run ``subgen sdtm`` on the copy, in-process or as ``python -m subgen.cli``."""
+    """Run ``subgen sdtm`` on the copy, in-process or as ``python -m subgen_cli.cli``."""
     if not as_subprocess:
         return run_cli(copy.argv())
-    proc = subprocess.run([sys.executable, "-m", "subgen.cli", *copy.argv()], capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-m", "subgen_cli.cli", *copy.argv()], capture_output=True, text=True,
                           cwd=ROOT, timeout=300)
     return proc.returncode, proc.stdout, proc.stderr
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from subgen import cli
 from subgen.core import progress
-from subgen.newstudy import init_study
+from subgen_cli import cli
+from subgen_cli.newstudy import init_study
 
 
 def _run(argv: list[str]) -> tuple[int, str, str]:
@@ -95,7 +95,7 @@ def test_progress_bars_only_when_turned_on(capsys):
 
 
 def test_all_runs_every_stage_in_order_and_skips_adam_without_an_adam_spec(root) -> None:
-    from subgen.cli import _parser, stages_for
+    from subgen_cli.cli import _parser, stages_for
 
     assert stages_for(root / "studies" / "ms_exo") == ["sdtm", "adam", "validate", "package", "report"]
     assert stages_for(root / "studies" / "ms_exo_card") == ["sdtm", "validate", "package", "report"]
@@ -105,7 +105,7 @@ def test_all_runs_every_stage_in_order_and_skips_adam_without_an_adam_spec(root)
 
 def test_bench_subcommand_passes_its_options_to_the_benchmark(monkeypatch) -> None:
     import bench.run
-    from subgen.cli import main
+    from subgen_cli.cli import main
 
     seen = []
     monkeypatch.setattr(bench.run, "main", lambda argv: seen.append(argv) or 0)

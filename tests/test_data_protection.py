@@ -111,7 +111,7 @@ def test_the_socket_block_works(monkeypatch) -> None:
 
 
 def _commands() -> list[str]:
-    from subgen.cli import _parser
+    from subgen_cli.cli import _parser
 
     sub = next(a for a in _parser()._actions if a.dest == "command")
     return list(sub.choices)

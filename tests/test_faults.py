@@ -63,7 +63,7 @@ elif stage == "writing":
     after(pl, "write_csv")       # XPT files and the first report written into the staging folder
 elif stage == "swapped":
     after(at, "exchange")        # the new output swapped in, the old one not yet deleted
-from subgen.cli import main
+from subgen_cli.cli import main
 sys.exit(main(argv))
 """
 
@@ -254,7 +254,7 @@ def test_file_size_limit_cuts_files_short(previous) -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of being killed
         resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
 
-    proc = subprocess.run([sys.executable, "-m", "subgen.cli", *copy.argv()], cwd=ROOT, capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "subgen_cli.cli", *copy.argv()], cwd=ROOT, capture_output=True,
                           text=True, preexec_fn=limit, timeout=300)
     assert proc.returncode == 4, proc.stderr
     assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
@@ -268,7 +268,7 @@ def test_sigkill_of_full_demo_build_while_writing(tmp_path: Path) -> None:
     """The whole MS build, killed by time (no pause points) once it is writing its staging folder."""
     copy = copy_study(tmp_path)
     before = tree_digest(copy.final)
-    proc = subprocess.Popen([sys.executable, "-m", "subgen.cli", *copy.argv()], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "subgen_cli.cli", *copy.argv()], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
     while proc.poll() is None and time.monotonic() < deadline:

@@ -14,7 +14,7 @@ from conftest import read
 from subgen.core.problems import ProblemError
 from subgen.core.spec.loader import load_spec
 from subgen.core.study import load_study
-from subgen.newstudy import DOMAINS, init_study
+from subgen_cli.newstudy import DOMAINS, init_study
 
 
 @pytest.fixture(scope="module")

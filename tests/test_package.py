@@ -28,12 +28,12 @@ from lxml import etree, html
 from export.datasetjson import read_dataset_json
 from export.manifest import check_manifest
 from export.package import ExportBlocked, run_package
-from subgen.cli import main
 from subgen.core.problems import ProblemError
 from subgen.core.spec.loader import load_spec
 from subgen.core.xpt.header import parse_xpt_header
 from subgen.core.xpt.timestamps import xpt_timestamp
 from subgen.core.xpt.write import write_xpt
+from subgen_cli.cli import main
 
 STUDIES = ("ms_exo", "t2dm_exo")
 SID = {"ms_exo": "msexo01", "t2dm_exo": "t2dmexo01"}
@@ -271,9 +271,9 @@ def test_an_interrupted_run_leaves_the_previous_package(packaged, root):
     before = _hashes(m5)
     half = len(before) // 2
     env = dict(os.environ, PYTHONPATH=str(root))
-    proc = subprocess.Popen([sys.executable, "-m", "subgen.cli", "package", "--study", str(root / "studies" / "ms_exo"),
-                             "--out", str(packaged)], cwd=root, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([sys.executable, "-m", "subgen_cli.cli", "package", "--study",
+                             str(root / "studies" / "ms_exo"), "--out", str(packaged)], cwd=root, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     killed_at = None
     deadline = time.monotonic() + 300
     try:

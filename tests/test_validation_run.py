@@ -375,7 +375,7 @@ def test_a_failing_suite_is_an_execution_error_for_every_check(tmp_path, monkeyp
 
 
 def test_cli_validate_package_exit_code_and_reports(tmp_path, capsys):
-    from subgen.cli import main
+    from subgen_cli.cli import main
 
     code = main(["validate", "--package", str(vendor_package(tmp_path / "vendor")), "--out", str(tmp_path / "out")])
     assert code == 1

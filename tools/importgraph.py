@@ -5,7 +5,8 @@ Reads the source with :mod:`ast` only (nothing is imported, no third-party packa
     python tools/importgraph.py            # a readable report; exit 1 when there is a cycle or a backward edge
     python tools/importgraph.py --local    # also list every function-local import with its line
 
-The product is every module under ``subgen/``, ``sdtm/``, ``adam/``, ``validation/``, ``export/`` and ``report/``.
+The product is every module under ``subgen/``, ``sdtm/``, ``adam/``, ``validation/``, ``export/``, ``report/`` and
+``subgen_cli/``.
 An import of a product module is an edge from the importing module to the imported one, whether it is written
 absolutely (``import sdtm.engine``, ``from sdtm import engine``) or relatively (``from .engine import x``), at
 module level or inside a function. ``from package import name`` is an edge to ``package.name`` when that is a
@@ -16,9 +17,10 @@ an edge to a later one is *backward*::
 
     subgen.core < sdtm < adam < validation < export < report < subgen-top
 
-``subgen-top`` is every ``subgen`` module outside ``subgen/core/`` (``subgen/cli.py``, ``subgen/commands.py``,
-``subgen/newstudy.py``, ``subgen/__main__.py``): the command line, which may import every stage and which no
-stage imports. ``subgen/__init__.py`` (the version) counts as core: it runs before any ``subgen.core`` module.
+``subgen-top`` is the ``subgen_cli`` package (``cli.py``, ``commands.py``, ``newstudy.py``, ``__main__.py``): the
+command line, which may import every stage and which no stage imports. It is a package of its own so that no
+top-level package is both below and above the stages (``subgen`` holds only the core; ``subgen/__init__.py``, the
+version, counts as core).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 #: Top-level folders that hold product code.
-PRODUCT_ROOTS = ("subgen", "sdtm", "adam", "validation", "export", "report")
+PRODUCT_ROOTS = ("subgen", "sdtm", "adam", "validation", "export", "report", "subgen_cli")
 
 #: Packages in layer order: a module may import its own package and any package before it, never one after it.
 LAYERS = ("subgen.core", "sdtm", "adam", "validation", "export", "report", "subgen-top")
@@ -90,10 +92,10 @@ def package_of(module: str) -> str:
     ``subgen`` itself (``subgen/__init__.py``: the version) is in the core layer: Python runs it before any
     ``subgen.core`` module, so it may import nothing above the core.
     """
-    if module in ("subgen", "subgen.core") or module.startswith("subgen.core."):
-        return "subgen.core"
-    if module == "subgen" or module.startswith("subgen."):
+    if module == "subgen_cli" or module.startswith("subgen_cli."):
         return "subgen-top"
+    if module == "subgen" or module.startswith("subgen."):
+        return "subgen.core"
     return module.split(".")[0]
 
 

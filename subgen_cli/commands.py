@@ -2,7 +2,7 @@
 
 ``spec-text``, ``spec-from-text`` and ``diff-spec`` (the spec workbook as text), ``algorithms`` (the mapping
 algorithms a Mappings sheet may name), ``init`` (a new study folder) and ``bench`` (the benchmark, which lives
-outside the product in ``bench/``). Each has an argument builder and a handler; :mod:`subgen.cli` lists them.
+outside the product in ``bench/``). Each has an argument builder and a handler; :mod:`subgen_cli.cli` lists them.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 from sdtm.algorithms import REGISTRY
 from subgen.core.spec.loader import spec_from_tables
 from subgen.core.spec.workbook import read_workbook, tables_to_text, text_to_tables, write_workbook
-from subgen.newstudy import init_study
+from subgen_cli.newstudy import init_study
 
 
 def spec_text_arguments(p: argparse.ArgumentParser) -> None:

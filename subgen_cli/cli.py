@@ -2,7 +2,7 @@
 
 Every entry of :data:`COMMANDS` is a subcommand: its name, help, example, argument builder and handler. The
 handlers live with their stage (``sdtm/cli.py``, ``adam/cli.py``, ``validation/cli.py``, ``export/cli.py``,
-``report/cli.py``) or, for the spec tools, ``init`` and ``bench``, in :mod:`subgen.commands`; ``all`` runs the
+``report/cli.py``) or, for the spec tools, ``init`` and ``bench``, in :mod:`subgen_cli.commands`; ``all`` runs the
 stage commands in order. This module only parses the command line, turns errors into exit codes and messages,
 and dispatches.
 
@@ -31,10 +31,10 @@ import export.cli
 import report.cli
 import sdtm.cli
 import validation.cli
-from subgen import commands
 from subgen.core import progress
 from subgen.core.problems import ProblemError
 from subgen.core.study import load_study
+from subgen_cli import commands
 
 #: Problems that mean the output could not be written (exit code 4), not that the input is bad.
 WRITE_RULES = frozenset({"OUT-WRITE", "XPT-VERIFY"})

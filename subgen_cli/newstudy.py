@@ -7,7 +7,7 @@ from the table validation ships (``subgen/core/standards/data/ig_variables.csv``
 :func:`subgen.core.standards.ig_variables`), roles and CDISC CT terms from the compact tables beside
 the standards tables (``subgen/core/standards/data/*.csv``, written by ``tools/build_init_template.py``). The other
 sheets (Study, Forms, Sources, Mappings, Units, trial design) come from
-``subgen/template/spec_template.txt``, in the text form of ``subgen spec-text``.
+``subgen_cli/template/spec_template.txt``, in the text form of ``subgen spec-text``.
 
 Each domain lists its SDTMIG Req and Exp variables and the Perm ones the template maps;
 ``from_sdtmig=True`` lists every Perm variable too. A listed variable nothing maps gets a
@@ -58,7 +58,7 @@ INTEGER = re.compile(r"^(.*SEQ|.*DY|AGE|TAETORD|VISITDY|.*CD)$")
 
 
 def _template(name: str) -> Traversable:
-    return resources.files("subgen").joinpath("template", name)
+    return resources.files("subgen_cli").joinpath("template", name)
 
 
 def _standard(name: str) -> Traversable:
@@ -95,7 +95,7 @@ def _general_variable(name: str) -> IgVariable:
         for v in variables:
             if standard == SDTMIG and v.name == name:
                 return v
-    raise ProblemError([Problem("subgen/template/spec_template.txt", None, "Variable", name,
+    raise ProblemError([Problem("subgen_cli/template/spec_template.txt", None, "Variable", name,
                                 "the template maps a variable SDTMIG 3.4 does not define", rule="SPEC-REFERENCE")])
 
 
